@@ -1,0 +1,30 @@
+"""The ``cnncourse`` command line. Each sub-command lives in its own module; this file only
+wires them to ``argparse``."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"cnncourse {__version__}")
+    parser.add_subparsers(dest="command", metavar="COMMAND")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
