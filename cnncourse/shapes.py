@@ -276,7 +276,7 @@ class PoolGeometry(NamedTuple):
 def check_pool2d_args(x_shape, kernel_size, stride=None, padding=0, dilation=1):
     """Validate pooling arguments given the shape of ``x``; ``stride=None`` means ``kernel_size``.
 
-    As in PyTorch, padding may be at most half the (dilated) kernel size, so that every window
+    As in PyTorch, padding may be at most ``kernel_size // 2``, so that every window
     overlaps the real input.
 
     Example:
@@ -295,7 +295,7 @@ def check_pool2d_args(x_shape, kernel_size, stride=None, padding=0, dilation=1):
     if min(p) < 0:
         raise ValueError(f"padding must be >= 0; got padding={_show(p)}")
     for i, axis in enumerate(("height", "width")):
-        half = (d[i] * (k[i] - 1) + 1) // 2
+        half = k[i] // 2  # PyTorch's rule: kernel_size // 2, dilation not counted
         if p[i] > half:
             raise ValueError(
                 f"padding must be at most half the kernel size so that every window covers "
@@ -340,7 +340,12 @@ def check_dim(ndim: int, dim: int) -> int:
         >>> check_dim(2, -1)
         1
     """
-    if not _is_int(dim) or not -ndim <= dim < max(ndim, 1):
+    if ndim == 0:
+        raise ValueError(
+            f"x is 0-D (a single number), so there is no dim to work along (got dim={dim!r}); "
+            f"give it at least one axis, e.g. x.reshape(1)"
+        )
+    if not _is_int(dim) or not -ndim <= dim < ndim:
         raise ValueError(f"dim must be an int in [{-ndim}, {ndim - 1}] for a {ndim}-D input; got dim={dim!r}")
     return dim % max(ndim, 1)
 
@@ -359,13 +364,18 @@ def check_cross_entropy_args(logits_shape, target_shape, target_values=None) -> 
     """
     check_ndim(logits_shape, 2, "logits", "(N, num_classes)")
     N, K = logits_shape
+    if N == 0 or K == 0:
+        raise ValueError(
+            f"logits is empty (shape {tuple(logits_shape)}): the loss is a mean over N >= 1 "
+            f"examples of scores for num_classes >= 1 classes"
+        )
     if tuple(target_shape) != (N,):
         raise ValueError(
             f"target must have shape (N,) = ({N},), one class index per row of logits; "
             f"got target.shape={tuple(target_shape)}"
             + (" (use target.argmax(1) for one-hot targets)" if tuple(target_shape) == (N, K) else "")
         )
-    if target_values is not None and N > 0:
+    if target_values is not None:
         lo, hi = target_values
         if lo < 0 or hi >= K:
             bad = lo if lo < 0 else hi
