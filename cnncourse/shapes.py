@@ -26,6 +26,7 @@ __all__ = [
     "check_cross_entropy_args",
     "check_dim",
     "adaptive_windows",
+    "check_adaptive_pool2d_args",
 ]
 
 
@@ -401,3 +402,30 @@ def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
     if not _is_int(out) or out <= 0:
         raise ValueError(f"output_size must be a positive int; got {out!r}")
     return [(math.floor(i * size / out), _ceil_div((i + 1) * size, out)) for i in range(out)]
+
+
+def check_adaptive_pool2d_args(x_shape, output_size):
+    """Validate ``adaptive_avg_pool2d(x, output_size)`` given the shape of ``x``; return the
+    windows along the height and along the width (see :func:`adaptive_windows`).
+
+    Args:
+        x_shape: shape of ``x``, ``(N, C, H, W)``.
+        output_size: ``OH`` (square output) or ``(OH, OW)``; ``None`` in the pair keeps that
+            input size, as in PyTorch.
+
+    Returns:
+        ``(windows_h, windows_w)``: ``OH`` and ``OW`` ``(start, end)`` pairs.
+
+    Example:
+        >>> check_adaptive_pool2d_args((1, 1, 5, 2), (2, None))
+        ([(0, 3), (2, 5)], [(0, 1), (1, 2)])
+    """
+    check_ndim(x_shape, 4, "x", "(N, C, H, W)")
+    H, W = (int(v) for v in x_shape[2:])
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+        out_hw = [size if o is None else o for o, size in zip(output_size, (H, W))]
+    else:
+        out_hw = pair(output_size, "output_size")
+    if min(H, W) <= 0:
+        raise ValueError(f"empty array: x.shape={tuple(x_shape)}; every size must be >= 1")
+    return adaptive_windows(H, out_hw[0]), adaptive_windows(W, out_hw[1])

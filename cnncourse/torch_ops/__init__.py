@@ -1,0 +1,37 @@
+"""The course's ops written with PyTorch tensor operations: on any device, differentiable by autograd.
+
+Module for module the same as :mod:`cnncourse.numpy_ops` (same names, arguments and defaults,
+mirroring ``torch.nn.functional``), so the two backends can be read side by side.
+"""
+from .activations import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .conv import conv2d, conv2d_backward
+from .device import check_compatible, default_device
+from .functions import (
+    AdaptiveAvgPool2dFunction,
+    AvgPool2dFunction,
+    Conv2dFunction,
+    MaxPool2dFunction,
+)
+from .layers import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU
+from .linear import linear
+from .losses import cross_entropy
+from .pool import (
+    adaptive_avg_pool2d,
+    adaptive_avg_pool2d_backward,
+    avg_pool2d,
+    avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+)
+
+__all__ = [
+    "linear",
+    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax",
+    "cross_entropy",
+    "conv2d", "conv2d_backward",
+    "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
+    "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
+    "Conv2dFunction", "MaxPool2dFunction", "AvgPool2dFunction", "AdaptiveAvgPool2dFunction",
+    "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Linear", "ReLU", "Flatten",
+    "default_device", "check_compatible",
+]
