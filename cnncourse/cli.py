@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__
+from . import __version__, workspace
+from .grading import cli as grading_cli
 
 __all__ = ["main", "build_parser"]
 
@@ -13,7 +14,9 @@ __all__ = ["main", "build_parser"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"cnncourse {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    workspace.register(subparsers)
+    grading_cli.register(subparsers)
     return parser
 
 

@@ -1,0 +1,311 @@
+"""The pieces every exercise check is made of: cases, outcomes, verdicts and the registry.
+
+A check runs in three separate steps, so that the batch grader can run the learner's code in
+another process and still judge it with exactly the same logic:
+
+1. ``exercise.cases()`` — a deterministic list of :class:`Case` (fixed edge cases, then seeded
+   random ones): plain arrays, ints, floats, strings, tuples and ``None`` only;
+2. :func:`call_case` — calls the learner's function on deep copies of one case's inputs and
+   records an :class:`Outcome` (plain data only: arrays, numbers, type names, error text);
+3. ``exercise.diagnose(cases, outcomes)`` — pure: compares with the trusted reference
+   (:mod:`cnncourse.numpy_ops`) and returns a :class:`Verdict` naming the likely mistake.
+
+:func:`check` does all three in-process; it is what a notebook's test cell calls.
+
+Two kinds of exercise exist (``Exercise.kind``): ``"function"`` (the learner defines a function
+named ``Exercise.function``; it is called once per case) and ``"prediction"`` (the learner sets
+a variable named ``Exercise.function``; its value is the output of the single case, which has
+no arguments — see :mod:`cnncourse.checks.predictions`).
+"""
+from __future__ import annotations
+
+import copy
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+__all__ = [
+    "Case",
+    "Outcome",
+    "Verdict",
+    "Variant",
+    "Exercise",
+    "register",
+    "get_exercise",
+    "exercises",
+    "call_case",
+    "make_case",
+    "seeded_rng",
+    "when",
+    "crop_to",
+    "record_value",
+    "check",
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of the learner's function: ``fn(*args, **kwargs)``.
+
+    ``size`` orders cases from small to large; the smallest failing case is the one shown.
+    """
+
+    label: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+    size: int = 0
+
+
+@dataclass
+class Outcome:
+    """What happened when the learner's function was called on one case (plain data only).
+
+    ``output`` is a plain ``np.ndarray``, a tuple of them, a Python int/float, a tuple of Python
+    ints (a shape), or ``None`` when the call raised or returned something else;
+    ``output_type`` names the type actually returned (``"numpy.ndarray"``, ``"numpy.matrix"``,
+    ``"list"``, ``"tuple[int, int]"``...); ``error`` is ``"ExceptionType: message"`` or ``None``;
+    ``inputs_after`` holds the case's array arguments (see :func:`array_inputs`) after the call.
+    """
+
+    output: object
+    output_type: str
+    error: str | None = None
+    inputs_after: tuple = ()
+
+
+@dataclass
+class Verdict:
+    """The result of a check: ``message`` is the success line or the full diagnostic text;
+    ``diagnosis`` is the key of the likely mistake (``None`` when passed)."""
+
+    passed: bool
+    n_cases: int
+    message: str
+    diagnosis: str | None = None
+
+    def _ipython_display_(self) -> None:
+        """Show nothing when a check is the last line of a notebook cell: the check has printed
+        its line already (``print(verdict)`` or ``verdict.message`` shows it again)."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A known wrong implementation: ``compute(case)`` gives its output (or ``None`` where the
+    mistake cannot show on that case). ``key`` is the diagnosis, ``title`` says what the learner
+    probably did, ``hint`` what to look at."""
+
+    key: str
+    title: str
+    hint: str
+    compute: Callable[[Case], object]
+
+
+class Exercise:
+    """One exercise: its cases, its trusted reference, and the mistakes it recognises.
+
+    Args:
+        id: the exercise id (= nbgrader ``grade_id`` of its test cell), e.g. ``"conv2d"``.
+        lesson: the notebook stem, e.g. ``"02_convolution"``.
+        function: the name the learner defines (function or variable).
+        points: nbgrader points of the test cell.
+        arg_names: names of the positional arguments, used to show a case.
+        make_cases: ``make_cases(hidden: bool) -> list[Case]``, deterministic.
+        reference: ``reference(case) -> expected output``.
+        variants: known wrong implementations, most specific first.
+        hints: what to look at, per generic diagnosis key (overrides the defaults).
+        output_kind: ``"array"`` (exactly an ``np.ndarray``), ``"int"`` or ``"value"``.
+        kind: ``"function"`` or ``"prediction"``.
+        question: for a prediction, the question as the lesson asks it.
+    """
+
+    def __init__(self, id, lesson, function, points, *, arg_names=(), make_cases, reference,
+                 variants=(), hints=None, output_kind="array", kind="function", question=""):
+        self.id = id
+        self.lesson = lesson
+        self.function = function
+        self.points = float(points)
+        self.arg_names = tuple(arg_names)
+        self._make_cases = make_cases
+        self.reference = reference
+        self.variants = tuple(variants)
+        self.hints = dict(hints or {})
+        self.output_kind = output_kind
+        self.kind = kind
+        self.question = question
+
+    def __repr__(self) -> str:
+        return f"<Exercise {self.id!r} ({self.kind}) of lesson {self.lesson!r}>"
+
+    def cases(self, hidden: bool = False) -> list[Case]:
+        """The cases, sorted from smallest to largest; ``hidden=True`` gives other seeded ones."""
+        return sorted(self._make_cases(hidden), key=lambda case: case.size)
+
+    @property
+    def diagnoses(self) -> dict[str, str]:
+        """Every diagnosis key this exercise can report that is specific to it, with its title
+        (a generic one such as ``wrong_dtype`` counts when the exercise gives a hint for it;
+        not done, wrong type and error apply to every exercise)."""
+        from .diagnose import GENERIC
+
+        keys = {v.key: v.title for v in self.variants}
+        keys.update({k: GENERIC[k][0] for k in self.hints if k in GENERIC and k not in keys})
+        return keys
+
+    def diagnose(self, cases: list[Case], outcomes: list[Outcome]) -> Verdict:
+        """Judge the outcomes of ``cases`` (pure: never calls learner code)."""
+        from .diagnose import diagnose
+
+        return diagnose(self, cases, outcomes)
+
+
+def make_case(label: str, *args, **kwargs) -> Case:
+    """A :class:`Case` whose ``size`` is the total number of array elements in it."""
+    size = sum(int(np.size(a)) for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray))
+    return Case(label, tuple(args), dict(kwargs), size)
+
+
+def seeded_rng(exercise_id: str, hidden: bool = False) -> np.random.Generator:
+    """A random generator seeded from the exercise id, so cases never change between runs."""
+    return np.random.default_rng([zlib.crc32(exercise_id.encode()), int(hidden)])
+
+
+def when(condition: bool, compute: Callable[[], object]):
+    """``compute()`` if ``condition`` else ``None``: a variant that cannot show on a case."""
+    return compute() if condition else None
+
+
+def crop_to(out: np.ndarray, like: np.ndarray):
+    """``out`` cut to ``like``'s last two sizes (``None`` if it is smaller): a wrong loop inside
+    a right-sized output."""
+    if out.shape[-2] < like.shape[-2] or out.shape[-1] < like.shape[-1]:
+        return None
+    return out[..., :like.shape[-2], :like.shape[-1]]
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def register(exercise: Exercise) -> Exercise:
+    """Add an exercise to the registry (ids are unique across all lessons)."""
+    if exercise.id in _REGISTRY and _REGISTRY[exercise.id] is not exercise:
+        raise ValueError(f"exercise id {exercise.id!r} is registered twice")
+    _REGISTRY[exercise.id] = exercise
+    return exercise
+
+
+def _load_all() -> None:
+    from . import lesson01, lesson02, lesson03, predictions  # noqa: F401  (they register)
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    """The exercise with this id; ``ValueError`` listing the valid ids otherwise."""
+    _load_all()
+    try:
+        return _REGISTRY[exercise_id]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"no exercise with id {exercise_id!r}; valid ids are: {', '.join(sorted(_REGISTRY))}"
+        ) from None
+
+
+def exercises(lesson: str | None = None) -> list[Exercise]:
+    """All registered exercises (of one lesson if given), in lesson order."""
+    _load_all()
+    found = [e for e in _REGISTRY.values() if lesson is None or e.lesson == lesson]
+    return sorted(found, key=lambda e: e.lesson)
+
+
+def _type_name(value) -> str:
+    t = type(value)
+    if t.__module__ in ("builtins", "__main__"):
+        return t.__qualname__
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def record_value(value) -> tuple[object, str]:
+    """Turn whatever the learner returned into ``(plain output, type name)``.
+
+    Only exact ``np.ndarray`` objects (not subclasses), tuples of them, Python ints and floats
+    (NumPy scalars become Python numbers) and tuples/lists of ints are kept; anything else is
+    recorded as ``None`` with its type name, so that ``diagnose`` can say what came back.
+    """
+    if type(value) is np.ndarray:
+        return value.copy(), "numpy.ndarray"
+    if isinstance(value, (bool, np.bool_)):
+        return None, _type_name(value)
+    if type(value) in (int, float):
+        return value, type(value).__name__
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item(), _type_name(value)
+    if type(value) in (tuple, list):
+        inner = [record_value(v) for v in value]
+        name = f"{type(value).__name__}[{', '.join(n for _, n in inner)}]"
+        if all(n == "numpy.ndarray" for _, n in inner) and type(value) is tuple and inner:
+            return tuple(v for v, _ in inner), name
+        if all(type(v) is int for v, _ in inner):
+            return tuple(int(v) for v, _ in inner), name
+        return None, name
+    return None, _type_name(value)
+
+
+def array_inputs(case: Case) -> list[tuple[int | str, np.ndarray]]:
+    """The array arguments of a case as ``(position or keyword, array)``, in call order."""
+    found = [(i, a) for i, a in enumerate(case.args) if isinstance(a, np.ndarray)]
+    found += [(k, v) for k, v in case.kwargs.items() if isinstance(v, np.ndarray)]
+    return found
+
+
+def call_case(fn, case: Case) -> Outcome:
+    """Call ``fn(*case.args, **case.kwargs)`` on deep copies and record what happened.
+
+    Exceptions (``NotImplementedError`` included) are recorded, not raised; the copies of the
+    array arguments are kept after the call to detect in-place modification.
+    """
+    args = copy.deepcopy(case.args)
+    kwargs = copy.deepcopy(case.kwargs)
+    try:
+        value = fn(*args, **kwargs)
+    except Exception as exc:  # the learner's code may raise anything
+        output, type_name = None, "nothing (it raised)"
+        error = f"{type(exc).__name__}: {exc}"
+    else:
+        output, type_name = record_value(value)
+        error = None
+    after = tuple(a for _, a in array_inputs(Case(case.label, args, kwargs, case.size)))
+    return Outcome(output, type_name, error, after)
+
+
+def check(exercise_id: str, fn, hidden: bool = False) -> Verdict:
+    """Check the learner's function for one exercise, in this process.
+
+    Prints one line ``✓ <id>: N cases passed`` on success and returns the :class:`Verdict`;
+    raises ``AssertionError`` with the full diagnosis otherwise. ``hidden=True`` runs another
+    seeded set of cases (used by hidden tests).
+
+    Example:
+        >>> check("conv_output_size", lambda n, k, stride=1, padding=0, dilation=1:
+        ...       (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1)
+        ✓ conv_output_size: 16 cases passed
+        Verdict(passed=True, ...)
+    """
+    exercise = get_exercise(exercise_id)
+    if exercise.kind != "function":
+        raise ValueError(f"{exercise_id!r} is a prediction: use check_prediction({exercise_id!r}, answer)")
+    if not callable(fn):
+        raise AssertionError(
+            f"{exercise_id}: check expects your function {exercise.function} itself, "
+            f"got {_type_name(fn)} {fn!r:.60}. Pass the name without calling it: "
+            f"check({exercise_id!r}, {exercise.function})"
+        )
+    cases = exercise.cases(hidden=hidden)
+    outcomes = [call_case(fn, case) for case in cases]
+    verdict = exercise.diagnose(cases, outcomes)
+    if not verdict.passed:
+        raise AssertionError(verdict.message)
+    print(verdict.message)
+    return verdict

@@ -1,0 +1,290 @@
+"""Turning outcomes into a diagnosis: compare, find the likely mistake, explain it.
+
+:func:`diagnose` judges every case against the trusted reference, then names the most likely
+mistake, in this order:
+
+1. ``not_implemented`` — the stub still raises ``NotImplementedError``;
+2. ``input_modified`` — an input array was changed in place;
+3. a known wrong implementation (``Exercise.variants``) whose output equals the learner's on
+   the most failing cases (e.g. ``kernel_flipped``);
+4. ``not_ndarray`` / ``not_int`` — the function returned the wrong kind of object;
+5. on the smallest failing case: ``wrong_dtype`` (values right, dtype wrong),
+   ``output_size_off_by_one`` / ``wrong_shape``, ``raised`` (an exception), ``wrong_values``.
+
+The message then shows the smallest failing case (input, expected, actual) and what to look at.
+"""
+from __future__ import annotations
+
+import numbers
+import textwrap
+
+import numpy as np
+
+from .core import Case, Exercise, Outcome, Verdict, array_inputs
+
+__all__ = ["GENERIC", "diagnose", "same", "format_value", "format_case", "failure_message"]
+
+# key: (title, default hint)
+GENERIC = {
+    "not_implemented": (
+        "not done yet: the function still raises NotImplementedError",
+        "replace the line `raise NotImplementedError(...)` with your code, run that cell, "
+        "then run this check again.",
+    ),
+    "not_ndarray": (
+        "the function does not return a plain NumPy array",
+        "return an np.ndarray: build the result with np.zeros / np.empty (or any NumPy "
+        "operation) and return it — not a list, not np.matrix, not another array type.",
+    ),
+    "not_int": (
+        "the function does not return an int",
+        "return a Python int: use floor division `//`, not `/` (which gives a float) or "
+        "math.ceil.",
+    ),
+    "input_modified": (
+        "an input array is modified in place",
+        "never write into the arguments: `x -= ...`, `x[...] = ...` or `np.pad(..., out=x)` "
+        "change the caller's array. Work on a copy (`x = x.copy()` or `x = x - ...`).",
+    ),
+    "wrong_dtype": (
+        "the output has the wrong dtype",
+        "the output's dtype must follow the input's: create the output with "
+        "`np.zeros(shape, dtype=x.dtype)` (np.zeros alone gives float64), or convert with "
+        "`.astype(...)` at the end.",
+    ),
+    "output_size_off_by_one": (
+        "the output size is off by one",
+        "count the window positions: along one axis there are "
+        "floor((size + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1 of them — "
+        "check the `+ 1` and the end of your range().",
+    ),
+    "wrong_shape": (
+        "the output has the wrong shape",
+        "write down the expected output shape from the input shapes before coding; check the "
+        "order of the axes and the size formula.",
+    ),
+    "raised": (
+        "the function raises an error",
+        "run your function by hand on the case below and read the traceback.",
+    ),
+    "wrong_values": (
+        "the output has the right shape but wrong values",
+        "compute the expected output of the small case below by hand, then compare with "
+        "yours element by element to find the first one that differs.",
+    ),
+}
+
+_TOLERANCE = {"f2": 1e-2, "f4": 1e-4, "f8": 1e-8}
+
+
+def _tol(*dtypes) -> float:
+    return max(_TOLERANCE.get(f"{d.kind}{d.itemsize}", 0.0) for d in dtypes)
+
+
+def same(actual, expected) -> bool:
+    """Whether two outputs agree: same shape and values (to a tolerance set by the coarser of
+    the two dtypes; the dtypes themselves are not compared), numbers equal, tuples item-wise."""
+    if isinstance(expected, tuple):
+        return (isinstance(actual, tuple) and len(actual) == len(expected)
+                and all(same(a, e) for a, e in zip(actual, expected)))
+    if isinstance(expected, np.ndarray):
+        if not isinstance(actual, np.ndarray) or actual.shape != expected.shape:
+            return False
+        try:
+            a = actual.astype(np.float64)
+            e = expected.astype(np.float64)
+        except (TypeError, ValueError):
+            return bool(np.array_equal(actual, expected))
+        tol = _tol(actual.dtype, expected.dtype)
+        scale = max(1.0, float(np.abs(e).max())) if e.size else 1.0
+        return bool(np.allclose(a, e, rtol=tol, atol=tol * scale, equal_nan=True))
+    if isinstance(expected, numbers.Number) and isinstance(actual, numbers.Number):
+        return bool(np.isclose(float(actual), float(expected), rtol=1e-9, atol=0.0))
+    return actual == expected
+
+
+def _ndarray(value) -> bool:
+    return type(value) is np.ndarray
+
+
+def _judge(exercise: Exercise, case: Case, outcome: Outcome, expected) -> str | None:
+    """Why one case fails ('error', 'type', 'shape', 'dtype', 'values'), or None."""
+    if outcome.error is not None:
+        return "error"
+    out = outcome.output
+    if exercise.output_kind == "array":
+        if not _ndarray(out):
+            return "type"
+        if out.shape != expected.shape:
+            return "shape"
+        if not same(out, expected):
+            return "values"
+        return "dtype" if out.dtype != expected.dtype else None
+    if exercise.output_kind == "int":
+        if type(out) is not int:
+            return "type"
+        return None if out == expected else "values"
+    return None if same(out, expected) else "values"
+
+
+def _modified(case: Case, outcome: Outcome) -> list:
+    """The names of the array inputs that the call changed."""
+    before = array_inputs(case)
+    if len(before) != len(outcome.inputs_after):
+        return []
+    changed = []
+    for (where, old), new in zip(before, outcome.inputs_after):
+        if not (_ndarray(new) and new.shape == old.shape and new.dtype == old.dtype
+                and np.array_equal(new, old, equal_nan=old.dtype.kind in "fc")):
+            changed.append(where)
+    return changed
+
+
+def _arg_name(exercise: Exercise, where) -> str:
+    if isinstance(where, str):
+        return where
+    return exercise.arg_names[where] if where < len(exercise.arg_names) else f"argument {where + 1}"
+
+
+def _best_variant(exercise, cases, outcomes, expected, failing):
+    """The variant that reproduces the learner's output on the most failing cases (counting only
+    cases where the mistake shows: the variant's output differs from the expected one)."""
+    best, best_hits = None, []
+    for variant in exercise.variants:
+        hits = []
+        for i in failing:
+            if outcomes[i].output is None:
+                continue
+            try:
+                wrong = variant.compute(cases[i])
+            except Exception:  # the mistake cannot be made on this case
+                wrong = None
+            if wrong is not None and same(outcomes[i].output, wrong) and not same(wrong, expected[i]):
+                hits.append(i)
+        if len(hits) > len(best_hits):
+            best, best_hits = variant, hits
+    return best, best_hits
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"shape {value.shape}, {value.dtype}"
+    return type(value).__name__
+
+
+def format_value(value, indent: str = "    ") -> str:
+    """A compact, truncated text form of a value (arrays via ``np.array2string``)."""
+    if isinstance(value, np.ndarray):
+        text = np.array2string(
+            value, precision=4, suppress_small=True, threshold=64, edgeitems=2,
+            max_line_width=92, separator=" ",
+        )
+    elif isinstance(value, tuple) and any(isinstance(v, np.ndarray) for v in value):
+        return "\n".join(f"{indent}[{k}] ({_describe(v)}):\n{format_value(v, indent + '  ')}"
+                         for k, v in enumerate(value))
+    else:
+        text = repr(value)
+        if len(text) > 300:
+            text = text[:300] + " ..."
+    return "\n".join(indent + line for line in text.splitlines() if line.strip())
+
+
+def format_case(exercise: Exercise, case: Case) -> str:
+    """The arguments of a case, one per line."""
+    names = [_arg_name(exercise, i) for i in range(len(case.args))]
+    lines = []
+    for name, value in [*zip(names, case.args), *case.kwargs.items()]:
+        if isinstance(value, np.ndarray):
+            lines.append(f"  {name} ({_describe(value)}):\n{format_value(value)}")
+        else:
+            lines.append(f"  {name} = {value!r}")
+    return "\n".join(lines) if lines else "  (no arguments)"
+
+
+def failure_message(exercise, headline, title, key, case, expected, outcome, hint,
+                    note="", changed=()) -> str:
+    """The full text of a failed check: headline, mistake, smallest case, what to look at."""
+    lines = [headline, *_wrap(f"Likely mistake: {title} [{key}].{note}")]
+    if case is not None:
+        lines += ["", f'Smallest failing case ("{case.label}"):', format_case(exercise, case),
+                  f"  expected ({_describe(expected)}):", format_value(expected)]
+        if outcome.error is not None:
+            lines += [f"  yours raised: {outcome.error}"]
+        elif outcome.output is None:
+            lines += [f"  yours: an object of type {outcome.output_type}"]
+        else:
+            lines += [f"  yours ({_describe(outcome.output)}):", format_value(outcome.output)]
+        for name, value in changed:
+            lines += [f"  {name} after your call ({_describe(value)}):", format_value(value)]
+    lines += ["", *_wrap(f"What to look at: {hint}")]
+    return "\n".join(lines)
+
+
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(text, width=92, break_long_words=False, break_on_hyphens=False)
+
+
+def diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome]) -> Verdict:
+    """Judge the learner's outcomes on ``cases`` and explain the most likely mistake."""
+    n = len(cases)
+    expected = [exercise.reference(c) for c in cases]
+    reasons = [_judge(exercise, c, o, e) for c, o, e in zip(cases, outcomes, expected)]
+    modified = [_modified(c, o) for c, o in zip(cases, outcomes)]
+    failing = [i for i in range(n) if reasons[i] is not None or modified[i]]
+    if not failing:
+        return Verdict(True, n, f"✓ {exercise.id}: {n} cases passed", None)
+    headline = f"✗ {exercise.id}: {len(failing)} of {n} cases fail."
+
+    def verdict(key, i, note="", title=None, hint=None, changed=()):
+        title = title or GENERIC[key][0]
+        hint = hint or exercise.hints.get(key) or GENERIC[key][1]
+        text = failure_message(exercise, headline, title, key, cases[i], expected[i],
+                               outcomes[i], hint, note, changed)
+        return Verdict(False, n, text, key)
+
+    not_done = [i for i in failing if (outcomes[i].error or "").startswith("NotImplementedError")]
+    if not_done:
+        hint = exercise.hints.get("not_implemented") or GENERIC["not_implemented"][1]
+        text = (f"✗ {exercise.id}: not done yet — {exercise.function} still raises "
+                f"NotImplementedError.\n" + "\n".join(_wrap(f"What to do: {hint}")))
+        return Verdict(False, n, text, "not_implemented")
+    changed = [i for i in failing if modified[i]]
+    if changed:
+        i = changed[0]
+        names = ", ".join(_arg_name(exercise, w) for w in modified[i])
+        where = [w for w, _ in array_inputs(cases[i])]
+        after = [(_arg_name(exercise, w), outcomes[i].inputs_after[where.index(w)])
+                 for w in modified[i]]
+        return verdict("input_modified", i, f" Your function changed {names} in {len(changed)} "
+                       f"case(s); the check passes copies, so the caller's arrays are safe here.",
+                       changed=after)
+
+    variant, hits = _best_variant(exercise, cases, outcomes, expected, failing)
+    if variant is not None:
+        i = hits[0]
+        note = f" It reproduces your output on {len(hits)} of the {len(failing)} failing cases."
+        out = outcomes[i].output
+        if isinstance(out, np.ndarray) and isinstance(expected[i], np.ndarray) \
+                and out.dtype != expected[i].dtype:
+            note += f" (Also: your output has dtype {out.dtype}, expected {expected[i].dtype}.)"
+        return verdict(variant.key, i, note, title=variant.title, hint=variant.hint)
+
+    first = failing[0]
+    wrong_type = [i for i in failing if reasons[i] == "type"]
+    if wrong_type:
+        i = wrong_type[0]
+        key = "not_int" if exercise.output_kind == "int" else "not_ndarray"
+        return verdict(key, i, f" It returned {outcomes[i].output_type}.")
+    reason = reasons[first]
+    if reason == "dtype":
+        return verdict("wrong_dtype", first, f" Your values are right but the dtype is "
+                       f"{outcomes[first].output.dtype}; expected {expected[first].dtype}.")
+    if reason == "shape":
+        got, want = outcomes[first].output.shape, expected[first].shape
+        off = (len(got) == len(want) and len(got) >= 2 and got[:-2] == want[:-2]
+               and all(abs(g - w) <= 1 for g, w in zip(got[-2:], want[-2:])))
+        key = "output_size_off_by_one" if off else "wrong_shape"
+        return verdict(key, first, f" Your output has shape {got}; expected {want}.")
+    if reason == "error":
+        return verdict("raised", first)
+    return verdict("wrong_values", first)

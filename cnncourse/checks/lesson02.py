@@ -1,0 +1,311 @@
+"""Checks for lesson 02 (convolution): ``conv_output_size``, ``correlate2d`` and ``conv2d``.
+
+Each exercise lists the known wrong implementations (``Variant``) it recognises; the trusted
+reference is :mod:`cnncourse.numpy_ops` (and :func:`cnncourse.shapes.conv_output_size`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from .. import numpy_ops as ops
+from ..shapes import conv_output_size as _size
+from .core import Exercise, Variant, crop_to, make_case, register, seeded_rng, when
+
+__all__ = ["CONV_OUTPUT_SIZE", "CORRELATE2D", "CONV2D"]
+
+LESSON = "02_convolution"
+
+
+# ---------------------------------------------------------------- conv_output_size
+def _size_args(case):
+    n, k = case.args
+    kw = case.kwargs
+    return n, k, kw.get("stride", 1), kw.get("padding", 0), kw.get("dilation", 1)
+
+
+def _size_variant(formula):
+    def compute(case):
+        n, k, s, p, d = _size_args(case)
+        return formula(n, k, s, p, d)
+    return compute
+
+
+def _size_cases(hidden):
+    fixed = [
+        ("28, kernel 5", (28, 5), {}),
+        ("32, kernel 3, padding 1", (32, 3), dict(padding=1)),
+        ("7, kernel 3, stride 2", (7, 3), dict(stride=2)),
+        ("8, kernel 3, stride 2 (does not divide)", (8, 3), dict(stride=2)),
+        ("10, kernel 3, dilation 2", (10, 3), dict(dilation=2)),
+        ("5, kernel 5 (exactly one window)", (5, 5), {}),
+        ("1, kernel 1", (1, 1), {}),
+        ("224, kernel 7, stride 2, padding 3", (224, 7), dict(stride=2, padding=3)),
+        ("9, kernel 3, stride 3, padding 2, dilation 2", (9, 3), dict(stride=3, padding=2, dilation=2)),
+        ("6, kernel 4, padding 2, stride 1 given", (6, 4), dict(stride=1, padding=2)),
+    ]
+    cases = [make_case(label, *args, **kw) for label, args, kw in fixed]
+    rng = seeded_rng("conv_output_size", hidden)
+    while len(cases) < (16 if not hidden else 30):
+        n, k = int(rng.integers(1, 40)), int(rng.integers(1, 8))
+        s, p, d = (int(v) for v in rng.integers(1, 4, size=3))
+        p -= 1
+        if n + 2 * p < d * (k - 1) + 1:
+            continue
+        cases.append(make_case(f"random: {n}, kernel {k}, stride {s}, padding {p}, dilation {d}",
+                               n, k, stride=s, padding=p, dilation=d))
+    return [replace(c, size=sum(_size_args(c))) for c in cases]  # small numbers first
+
+
+CONV_OUTPUT_SIZE = register(Exercise(
+    "conv_output_size", LESSON, "conv_output_size", 1,
+    arg_names=("input_size", "kernel_size"),
+    make_cases=_size_cases,
+    reference=lambda case: _size(*_size_args(case)),
+    output_kind="int",
+    variants=[
+        Variant("missing_plus_one", "the `+ 1` is missing (output size off by one)",
+                "the first window starts at position 0 and is counted too: "
+                "out = floor((n + 2*padding - dilation*(k - 1) - 1) / stride) + 1.",
+                _size_variant(lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) // s)),
+        Variant("padding_once", "padding is counted once instead of twice",
+                "padding adds zeros on *both* sides, so the padded size is n + 2*padding.",
+                _size_variant(lambda n, k, s, p, d: (n + p - d * (k - 1) - 1) // s + 1)),
+        Variant("dilation_ignored", "dilation is ignored",
+                "a dilated kernel spans dilation*(k - 1) + 1 pixels, not k.",
+                _size_variant(lambda n, k, s, p, d: (n + 2 * p - k) // s + 1)),
+        Variant("stride_ignored", "stride is ignored",
+                "with stride s only every s-th window position is used: divide the room the "
+                "window has to move by the stride (floor division), then add 1.",
+                _size_variant(lambda n, k, s, p, d: n + 2 * p - d * (k - 1))),
+        Variant("ceil_instead_of_floor", "rounds up (ceil) instead of down (floor)",
+                "a window that does not fit completely is dropped: use floor division `//`.",
+                _size_variant(lambda n, k, s, p, d: math.ceil((n + 2 * p - d * (k - 1) - 1) / s) + 1)),
+        Variant("true_division", "uses true division `/` instead of floor division `//`",
+                "`/` gives a float such as 3.5; the number of windows is "
+                "(n + 2*padding - dilation*(k - 1) - 1) // stride + 1, an int.",
+                _size_variant(lambda n, k, s, p, d: (n + 2 * p - d * (k - 1) - 1) / s + 1)),
+    ],
+))
+
+
+# ---------------------------------------------------------------- correlate2d
+def _correlate(image, kernel):
+    return ops.conv2d(image[None, None], kernel[None, None])[0, 0]
+
+
+def _int_values(rng, shape, dtype=np.float64, low=-3, high=4):
+    """Small integer values stored as floats: easy to read in a failure message."""
+    return rng.integers(low, high, size=shape).astype(dtype)
+
+
+def _correlate_cases(hidden):
+    rng = seeded_rng("correlate2d", hidden)
+    cases = [
+        make_case("3×3 image, 2×2 kernel", _int_values(rng, (3, 3)), _int_values(rng, (2, 2))),
+        make_case("4×5 image, 2×3 kernel", _int_values(rng, (4, 5)), _int_values(rng, (2, 3))),
+        make_case("kernel as large as the image", _int_values(rng, (3, 3)), _int_values(rng, (3, 3))),
+        make_case("1×1 kernel", _int_values(rng, (3, 4)), np.array([[2.0]])),
+        make_case("float32 image and kernel", _int_values(rng, (4, 4), np.float32),
+                  _int_values(rng, (3, 2), np.float32)),
+    ]
+    for k in range(6 if not hidden else 12):
+        H, W = (int(v) for v in rng.integers(3, 10, size=2))
+        KH, KW = int(rng.integers(1, H + 1)), int(rng.integers(1, W + 1))
+        dtype = (np.float64, np.float32)[k % 2]
+        cases.append(make_case(f"random {H}×{W} image, {KH}×{KW} kernel, {np.dtype(dtype).name}",
+                               rng.normal(size=(H, W)).astype(dtype),
+                               rng.normal(size=(KH, KW)).astype(dtype)))
+    return cases
+
+
+CORRELATE2D = register(Exercise(
+    "correlate2d", LESSON, "correlate2d", 2,
+    arg_names=("image", "kernel"),
+    make_cases=_correlate_cases,
+    reference=lambda case: _correlate(*case.args),
+    variants=[
+        Variant("kernel_flipped", "the kernel is flipped: you computed a true convolution",
+                "cross-correlation slides the kernel as it is: out[i, j] = sum over u, v of "
+                "image[i + u, j + v] * kernel[u, v]. Do not index the kernel backwards, and do "
+                "not use np.flip, np.convolve or scipy.signal.convolve2d.",
+                lambda case: _correlate(case.args[0], case.args[1][::-1, ::-1])),
+        Variant("kernel_transposed", "the kernel's rows and columns are swapped",
+                "kernel[u, v] multiplies image[i + u, j + v]: u runs over rows (KH = "
+                "kernel.shape[0]), v over columns (KW = kernel.shape[1]).",
+                lambda case: _correlate(case.args[0], case.args[1].T)),
+    ],
+    hints={
+        "output_size_off_by_one": "a 'valid' correlation has (H - KH + 1) × (W - KW + 1) "
+        "positions: check the `+ 1` in your output shape and in your range().",
+        "wrong_dtype": "the output should have the image's dtype: "
+        "np.zeros((OH, OW), dtype=image.dtype) (np.zeros alone gives float64).",
+        "input_modified": "do not write into image or kernel (no `image *= ...`, no "
+        "`image[...] = ...`); compute into a new output array.",
+    },
+))
+
+
+# ---------------------------------------------------------------- conv2d
+def _conv_args(case):
+    x, weight, bias = (list(case.args) + [None])[:3]
+    kw = case.kwargs
+    return x, weight, bias, kw.get("stride", 1), kw.get("padding", 0), kw.get("dilation", 1)
+
+
+def _conv(case, **changes):
+    x, w, b, s, p, d = _conv_args(case)
+    args = dict(x=x, weight=w, bias=b, stride=s, padding=p, dilation=d)
+    args.update(changes)
+    return ops.conv2d(**args)
+
+
+def _add_bias(out, bias, times=1):
+    return out + times * bias[None, :, None, None]
+
+
+def _pad_sides(case, top, bottom, left, right):
+    x, w, b, s, p, d = _conv_args(case)
+    if p == 0:
+        return None
+    xp = np.pad(x, ((0, 0), (0, 0), (top * p, bottom * p), (left * p, right * p)))
+    return ops.conv2d(xp, w, b, s, 0, d)
+
+
+def _per_channel(case):
+    x, w, b, s, p, d = _conv_args(case)
+    out = np.stack([ops.conv2d(x[:, c:c + 1], w[:, c:c + 1], None, s, p, d)
+                    for c in range(x.shape[1])], axis=2)
+    return out if b is None else out + b[None, :, None, None, None]
+
+
+def _summed_over(case, axis):
+    x, w, b, s, p, d = _conv_args(case)
+    out = ops.conv2d(x, w, None, s, p, d)
+    out = np.broadcast_to(out.sum(axis=axis, keepdims=True), out.shape)
+    return out if b is None else _add_bias(out, b)
+
+
+def _conv_cases(hidden):
+    rng = seeded_rng("conv2d", hidden)
+    iv = lambda *shape: _int_values(rng, shape)  # noqa: E731
+    cases = [
+        make_case("1 image, 1 channel, 1 filter, 2×2 kernel on 3×3", iv(1, 1, 3, 3), iv(1, 1, 2, 2)),
+        make_case("2 channels, 3 filters, with bias", iv(1, 2, 4, 5), iv(3, 2, 2, 2), iv(3)),
+        make_case("bias with as many filters as output columns", iv(1, 1, 4, 4), iv(3, 1, 2, 2), iv(3)),
+        make_case("stride 2", iv(1, 1, 5, 5), iv(1, 1, 2, 2), stride=2),
+        make_case("padding 1", iv(1, 1, 3, 3), iv(1, 1, 2, 2), padding=1),
+        make_case("dilation 2", iv(1, 1, 5, 5), iv(1, 1, 2, 2), dilation=2),
+        make_case("batch of 2, 3 channels, 2 filters, 2×3 kernel", iv(2, 3, 4, 5), iv(2, 3, 2, 3), iv(2)),
+        make_case("float32, stride 2, padding 1, bias", iv(1, 2, 5, 5).astype(np.float32),
+                  iv(2, 2, 3, 3).astype(np.float32), iv(2).astype(np.float32), stride=2, padding=1),
+    ]
+    while len(cases) < (23 if not hidden else 40):
+        N, C, F = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
+        H, W, KH, KW = (int(v) for v in rng.integers([3, 3, 1, 1], [9, 9, 4, 4]))
+        s, p, d = int(rng.integers(1, 3)), int(rng.integers(0, 3)), int(rng.integers(1, 3))
+        if min(H + 2 * p - d * (KH - 1), W + 2 * p - d * (KW - 1)) < 1:
+            continue
+        dtype = (np.float64, np.float32)[len(cases) % 2]
+        x = rng.normal(size=(N, C, H, W)).astype(dtype)
+        w = rng.normal(size=(F, C, KH, KW)).astype(dtype)
+        args = (x, w, rng.normal(size=F).astype(dtype)) if len(cases) % 3 else (x, w)
+        cases.append(make_case(
+            f"random: x {x.shape}, weight {w.shape}, {'bias, ' * (len(args) == 3)}"
+            f"stride {s}, padding {p}, dilation {d}, {np.dtype(dtype).name}",
+            *args, stride=s, padding=p, dilation=d))
+    return cases
+
+
+def _v(key, title, hint, compute):
+    return Variant(key, title, hint, compute)
+
+
+_FLIP_HINT = ("cross-correlation uses the kernel as it is: out[n, f, i, j] = sum over c, u, v of "
+              "x[n, c, i*stride + u*dilation, j*stride + v*dilation] * weight[f, c, u, v]. "
+              "Do not flip the kernel (np.flip, [::-1], scipy.signal.convolve).")
+_BIAS_HINT = ("the bias has one value per filter (shape (F,)) and is added exactly once to "
+              "every output value of that filter: out[n, f, i, j] = (sum over c, u, v) + bias[f].")
+_PAD_HINT = ("padding adds `padding` zeros on each of the four sides: "
+             "np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))).")
+_STRIDE_HINT = ("with stride s the window of output (i, j) starts at row i*s and column j*s; the "
+                "output size is floor((H + 2*padding - dilation*(KH - 1) - 1) / stride) + 1.")
+_DILATION_HINT = ("with dilation d the kernel's taps are d pixels apart: the tap (u, v) reads "
+                  "x[..., i*stride + u*d, j*stride + v*d]; the kernel spans d*(KH - 1) + 1 rows.")
+_SIZE_HINT = ("OH = floor((H + 2*padding - dilation*(KH - 1) - 1) / stride) + 1, and the same "
+              "for OW — check the `+ 1` and the end of your range().")
+_AXES_HINT = ("each output value out[n, f, i, j] is a sum over the input channels c and the "
+              "kernel positions (u, v) only — one image n and one filter f at a time: "
+              "np.sum(window * weight[f]) with window = x[n, :, rows, cols] (shape (C, KH, KW)).")
+
+CONV2D = register(Exercise(
+    "conv2d", LESSON, "conv2d", 3,
+    arg_names=("x", "weight", "bias"),
+    make_cases=_conv_cases,
+    reference=_conv,
+    variants=[
+        _v("kernel_flipped", "the kernel is flipped: you computed a true convolution", _FLIP_HINT,
+           lambda c: _conv(c, weight=_conv_args(c)[1][:, :, ::-1, ::-1])),
+        _v("bias_missing", "the bias is missing", _BIAS_HINT,
+           lambda c: when(_conv_args(c)[2] is not None, lambda: _conv(c, bias=None))),
+        _v("bias_added_per_pixel",
+           "the bias is added to every product inside the window (C*KH*KW times) instead of "
+           "once per output value", _BIAS_HINT,
+           lambda c: when(_conv_args(c)[2] is not None, lambda: _add_bias(
+               _conv(c, bias=None), _conv_args(c)[2], int(np.prod(_conv_args(c)[1].shape[1:]))))),
+        _v("bias_added_per_channel",
+           "the bias is added once per input channel (C times) instead of once per output value",
+           _BIAS_HINT,
+           lambda c: when(_conv_args(c)[2] is not None, lambda: _add_bias(
+               _conv(c, bias=None), _conv_args(c)[2], _conv_args(c)[0].shape[1]))),
+        _v("bias_wrong_axis", "the bias is added along the wrong axis (the last, width, axis)",
+           _BIAS_HINT + " `out + bias` adds it along the last axis; use bias[None, :, None, None].",
+           lambda c: when(_conv_args(c)[2] is not None, lambda: _conv(c, bias=None) + _conv_args(c)[2])),
+        _v("output_size_off_by_one", "the output size is one too small (the `+ 1` is missing)",
+           _SIZE_HINT, lambda c: _conv(c)[:, :, :-1, :-1]),
+        _v("padding_one_side", "the padding is added on one side only (top/left)", _PAD_HINT,
+           lambda c: _pad_sides(c, 1, 0, 1, 0)),
+        _v("padding_one_side", "the padding is added on one side only (bottom/right)", _PAD_HINT,
+           lambda c: _pad_sides(c, 0, 1, 0, 1)),
+        _v("padding_one_side", "all the padding is on one side (2*padding at the top/left)",
+           _PAD_HINT, lambda c: _pad_sides(c, 2, 0, 2, 0)),
+        _v("stride_ignored", "the stride is ignored", _STRIDE_HINT,
+           lambda c: when(c.kwargs.get("stride", 1) != 1, lambda: _conv(c, stride=1))),
+        _v("stride_ignored",
+           "the stride is ignored when choosing each window (the output size is right, but the "
+           "windows start at i, j instead of i*stride, j*stride)", _STRIDE_HINT,
+           lambda c: when(c.kwargs.get("stride", 1) != 1, lambda: crop_to(_conv(c, stride=1), _conv(c)))),
+        _v("dilation_ignored", "the dilation is ignored", _DILATION_HINT,
+           lambda c: when(c.kwargs.get("dilation", 1) != 1, lambda: _conv(c, dilation=1))),
+        _v("dilation_ignored",
+           "the dilation is ignored when reading the window (the output size is right)",
+           _DILATION_HINT,
+           lambda c: when(c.kwargs.get("dilation", 1) != 1, lambda: crop_to(_conv(c, dilation=1), _conv(c)))),
+        _v("channels_last", "the output is channels-last (N, OH, OW, F) instead of (N, F, OH, OW)",
+           "the course uses PyTorch's layout (N, C, H, W) for inputs and outputs: create "
+           "out = np.zeros((N, F, OH, OW)) and write out[n, f, i, j].",
+           lambda c: _conv(c).transpose(0, 2, 3, 1)),
+        _v("sum_wrong_axes", "the input channels are not summed (one output per channel)",
+           _AXES_HINT, _per_channel),
+        _v("sum_wrong_axes",
+           "only the last input channel is used (`=` instead of `+=` in a loop over channels?)",
+           _AXES_HINT, lambda c: when(_conv_args(c)[0].shape[1] > 1, lambda: _conv(
+               c, x=_conv_args(c)[0][:, -1:], weight=_conv_args(c)[1][:, -1:]))),
+        _v("sum_wrong_axes", "only the first input channel is used", _AXES_HINT,
+           lambda c: when(_conv_args(c)[0].shape[1] > 1, lambda: _conv(
+               c, x=_conv_args(c)[0][:, :1], weight=_conv_args(c)[1][:, :1]))),
+        _v("sum_wrong_axes", "the sum also runs over the batch (every image gets the same output)",
+           _AXES_HINT, lambda c: when(_conv_args(c)[0].shape[0] > 1, lambda: _summed_over(c, 0))),
+        _v("sum_wrong_axes", "the sum also runs over the filters (every filter gives the same output)",
+           _AXES_HINT, lambda c: when(_conv_args(c)[1].shape[0] > 1, lambda: _summed_over(c, 1))),
+    ],
+    hints={
+        "output_size_off_by_one": _SIZE_HINT,
+        "wrong_dtype": "the output should have x's dtype (float32 in, float32 out): "
+        "np.zeros((N, F, OH, OW), dtype=x.dtype) — np.zeros alone gives float64.",
+        "input_modified": "do not write into x, weight or bias (e.g. padding with `x[...] = ` or "
+        "`x += bias`); np.pad returns a new array.",
+    },
+))

@@ -1,0 +1,292 @@
+"""Checks for lesson 03 (pooling): ``max_pool2d``, ``avg_pool2d`` and ``max_pool2d_backward``.
+
+The trusted reference is :mod:`cnncourse.numpy_ops` (PyTorch's semantics: ``stride=None`` means
+``stride=kernel_size``; in a window with several equal maxima the gradient goes to the first one
+in row-major order).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import numpy_ops as ops
+from ..shapes import pool_output_size
+from .core import Exercise, Variant, crop_to, make_case, register, seeded_rng, when
+
+__all__ = ["MAX_POOL2D", "AVG_POOL2D", "MAX_POOL2D_BACKWARD"]
+
+LESSON = "03_pooling"
+
+
+def _distinct(rng, shape, dtype=np.float64):
+    """Small distinct integers stored as floats (no ties), easy to read in a message."""
+    size = int(np.prod(shape))
+    return (rng.permutation(size).reshape(shape) - size // 2).astype(dtype)
+
+
+def _stride(case):
+    return case.kwargs.get("stride")
+
+
+def _no_stride_given(case):
+    return "stride" not in case.kwargs or case.kwargs["stride"] is None
+
+
+_STRIDE_HINT = ("when stride is not given (stride=None) it defaults to kernel_size, so the "
+                "windows do not overlap: `if stride is None: stride = kernel_size`.")
+_SIZE_HINT = ("the output has floor((H + 2*padding - kernel_size) / stride) + 1 rows (and the "
+              "same for columns): a window that does not fit completely is dropped.")
+
+
+def _window_variants(pool):
+    """The stride and size mistakes every pooling forward can make; ``pool(case, **changes)``."""
+    return [
+        Variant("default_stride", "the default stride is 1 instead of kernel_size", _STRIDE_HINT,
+                lambda c: when(_no_stride_given(c), lambda: pool(c, stride=1))),
+        Variant("default_stride",
+                "the output size uses stride=kernel_size but the windows move by 1", _STRIDE_HINT,
+                lambda c: when(_no_stride_given(c), lambda: crop_to(pool(c, stride=1), pool(c)))),
+        Variant("output_size_off_by_one", "the output is one row and one column too small",
+                _SIZE_HINT, lambda c: pool(c)[:, :, :-1, :-1]),
+    ]
+
+
+# ---------------------------------------------------------------- max_pool2d
+def _max_cases(hidden):
+    rng = seeded_rng("max_pool2d", hidden)
+    cases = [
+        make_case("2×2 windows on 4×4, default stride", _distinct(rng, (1, 1, 4, 4)), 2),
+        make_case("3×3 windows on 7×7, default stride (last row and column dropped)",
+                  _distinct(rng, (1, 1, 7, 7)), 3),
+        make_case("2×2 windows, stride 1 (overlapping)", _distinct(rng, (1, 1, 4, 4)), 2, stride=1),
+        make_case("2 images, 3 channels, default stride", _distinct(rng, (2, 3, 4, 4)), 2),
+        make_case("all values negative", -1.0 - np.abs(rng.normal(size=(1, 2, 4, 4))), 2),
+        make_case("float32, stride 2 on 5×6", _distinct(rng, (1, 2, 5, 6), np.float32), 3, stride=2),
+    ]
+    for k in range(8 if not hidden else 16):
+        N, C = (int(v) for v in rng.integers(1, 3, size=2))
+        H, W = (int(v) for v in rng.integers(3, 9, size=2))
+        kernel = int(rng.integers(1, min(H, W) + 1))
+        kw = {} if k % 2 else dict(stride=int(rng.integers(1, 4)))
+        dtype = (np.float64, np.float32)[k % 3 == 0]
+        cases.append(make_case(f"random: x ({N}, {C}, {H}, {W}), kernel {kernel}, "
+                               f"stride {kw.get('stride', 'default')}, {np.dtype(dtype).name}",
+                               rng.normal(size=(N, C, H, W)).astype(dtype), kernel, **kw))
+    return cases
+
+
+def _max(case, **changes):
+    x, k = case.args
+    args = dict(x=x, kernel_size=k, stride=_stride(case))
+    args.update(changes)
+    return ops.max_pool2d(**args)
+
+
+MAX_POOL2D = register(Exercise(
+    "max_pool2d", LESSON, "max_pool2d", 2,
+    arg_names=("x", "kernel_size"),
+    make_cases=_max_cases,
+    reference=_max,
+    variants=[
+        *_window_variants(_max),
+        Variant("min_instead_of_max", "takes the minimum of each window instead of the maximum",
+                "max pooling keeps the largest value of each window: window.max().",
+                lambda c: -_max(c, x=-c.args[0])),
+        Variant("avg_instead_of_max", "takes the mean of each window instead of the maximum",
+                "max pooling keeps the largest value of each window: window.max(), not mean().",
+                lambda c: ops.avg_pool2d(c.args[0], c.args[1], _stride(c))),
+        Variant("max_started_at_zero", "the running maximum starts at 0, so negative windows give 0",
+                "start the running maximum at the first value of the window (or -np.inf), or "
+                "use window.max().", lambda c: np.maximum(_max(c), 0)),
+        Variant("channels_mixed", "the maximum is taken over all channels together",
+                "pool each channel on its own: the window is x[n, c, rows, cols] (one n and one "
+                "c), and the output keeps the C axis: (N, C, OH, OW).",
+                lambda c: when(c.args[0].shape[1] > 1, lambda: np.broadcast_to(
+                    _max(c).max(axis=1, keepdims=True), _max(c).shape))),
+        Variant("channels_mixed", "the channel axis is pooled away (output (N, OH, OW))",
+                "pool each channel on its own; the output keeps the C axis: (N, C, OH, OW).",
+                lambda c: _max(c).max(axis=1)),
+    ],
+    hints={"output_size_off_by_one": _SIZE_HINT,
+           "wrong_dtype": "keep x's dtype: np.zeros(..., dtype=x.dtype)."},
+))
+
+
+# ---------------------------------------------------------------- avg_pool2d
+def _avg_cases(hidden):
+    rng = seeded_rng("avg_pool2d", hidden)
+    iv = lambda *shape: rng.integers(0, 9, size=shape).astype(np.float64)  # noqa: E731
+    cases = [
+        make_case("2×2 windows on 4×4, default stride", iv(1, 1, 4, 4), 2),
+        make_case("3×3 windows, stride 1", iv(1, 1, 4, 5), 3, stride=1),
+        make_case("padding 1, count_include_pad=True", iv(1, 1, 4, 4), 2, padding=1,
+                  count_include_pad=True),
+        make_case("padding 1, count_include_pad=False", iv(1, 1, 4, 4), 2, padding=1,
+                  count_include_pad=False),
+        make_case("3×3, stride 2, padding 1, default count_include_pad", iv(1, 2, 5, 5), 3,
+                  stride=2, padding=1),
+        make_case("float32, 2 images, default stride", iv(2, 2, 4, 6).astype(np.float32), 2),
+    ]
+    for k in range(8 if not hidden else 16):
+        N, C = (int(v) for v in rng.integers(1, 3, size=2))
+        H, W = (int(v) for v in rng.integers(3, 9, size=2))
+        kernel = int(rng.integers(1, min(H, W) + 1))
+        kw = dict(padding=int(rng.integers(0, kernel // 2 + 1)),
+                  count_include_pad=bool(k % 2))
+        if k % 3:
+            kw["stride"] = int(rng.integers(1, 4))
+        dtype = (np.float64, np.float32)[k % 4 == 0]
+        cases.append(make_case(
+            f"random: x ({N}, {C}, {H}, {W}), kernel {kernel}, "
+            + ", ".join(f"{key} {value}" for key, value in kw.items()) + f", {np.dtype(dtype).name}",
+            rng.normal(size=(N, C, H, W)).astype(dtype), kernel, **kw))
+    return cases
+
+
+def _avg(case, **changes):
+    x, k = case.args
+    args = dict(x=x, kernel_size=k, stride=_stride(case), padding=case.kwargs.get("padding", 0),
+                count_include_pad=case.kwargs.get("count_include_pad", True))
+    args.update(changes)
+    return ops.avg_pool2d(**args)
+
+
+def _include_pad(case):
+    return case.kwargs.get("count_include_pad", True)
+
+
+AVG_POOL2D = register(Exercise(
+    "avg_pool2d", LESSON, "avg_pool2d", 2,
+    arg_names=("x", "kernel_size"),
+    make_cases=_avg_cases,
+    reference=_avg,
+    variants=[
+        Variant("not_divided", "the window's sum is not divided by the window size",
+                "an average is the sum divided by the number of values: kernel_size**2 (or, "
+                "with count_include_pad=False, the number of real pixels in the window).",
+                lambda c: _avg(c, count_include_pad=True) * c.args[1] ** 2),
+        Variant("padding_counted",
+                "the padded zeros are counted in the average although count_include_pad=False",
+                "with count_include_pad=False divide each window's sum by the number of real "
+                "(non-padding) pixels in it, which is smaller at the borders.",
+                lambda c: when(not _include_pad(c) and c.kwargs.get("padding", 0) > 0,
+                              lambda: _avg(c, count_include_pad=True))),
+        Variant("padding_not_counted",
+                "the padded zeros are not counted in the average although count_include_pad=True",
+                "with count_include_pad=True (the default) every window is divided by "
+                "kernel_size**2, padded zeros included.",
+                lambda c: when(_include_pad(c) and c.kwargs.get("padding", 0) > 0,
+                              lambda: _avg(c, count_include_pad=False))),
+        *_window_variants(_avg),
+    ],
+    hints={"output_size_off_by_one": _SIZE_HINT,
+           "wrong_dtype": "keep x's dtype: np.zeros(..., dtype=x.dtype)."},
+))
+
+
+# ---------------------------------------------------------------- max_pool2d_backward
+def _route(grad_out, x, kernel_size, stride, mode):
+    """A loop max-pool backward with one of several (mostly wrong) ways to route gradients."""
+    k = kernel_size
+    grad_x = np.zeros_like(x)
+    N, C, OH, OW = grad_out.shape
+    for n in range(N):
+        for c in range(C):
+            for i in range(OH):
+                for j in range(OW):
+                    rows, cols = slice(i * stride, i * stride + k), slice(j * stride, j * stride + k)
+                    window, g = x[n, c, rows, cols], grad_out[n, c, i, j]
+                    target = grad_x[n, c, rows, cols]
+                    if mode == "every":
+                        target += g
+                    elif mode == "average":
+                        target += g / k ** 2
+                    elif mode == "ties_all":
+                        target[window == window.max()] += g
+                    else:
+                        flat = window.ravel()
+                        first = int(np.argmax(flat))
+                        last = flat.size - 1 - int(np.argmax(flat[::-1]))
+                        u, v = divmod(last if mode == "ties_last" else first, window.shape[1])
+                        if mode == "overwrite":
+                            target[u, v] = g
+                        else:
+                            target[u, v] += g
+    return grad_x
+
+
+def _backward_cases(hidden):
+    rng = seeded_rng("max_pool2d_backward", hidden)
+    ones = lambda *shape: rng.integers(1, 6, size=shape).astype(np.float64)  # noqa: E731
+    peak = np.zeros((1, 1, 4, 4))
+    peak[0, 0, 1, 1], peak[0, 0, 2, 2] = 5.0, 4.0
+    ties = np.array([[[[1.0, 3, 3, 0], [3, 2, 1, 1], [0, 0, 2, 2], [0, 1, 2, 2]]]])
+    cases = [
+        make_case("2×2 windows on 4×4, default stride", ones(1, 1, 2, 2),
+                  _distinct(rng, (1, 1, 4, 4)), 2),
+        make_case("windows with tied maxima", ones(1, 1, 2, 2), ties, 2),
+        make_case("overlapping windows (stride 1) sharing a maximum", ones(1, 1, 3, 3), peak, 2,
+                  stride=1),
+        make_case("3×3 windows, stride 2 (overlap of one row and column)", ones(1, 2, 2, 2),
+                  _distinct(rng, (1, 2, 5, 5)), 3, stride=2),
+        make_case("2 images, 2 channels, 7×7 (last row and column dropped)", ones(2, 2, 2, 2),
+                  _distinct(rng, (2, 2, 7, 7)), 3),
+        make_case("float32", ones(1, 1, 2, 3).astype(np.float32),
+                  _distinct(rng, (1, 1, 4, 6), np.float32), 2),
+    ]
+    for k in range(6 if not hidden else 12):
+        N, C = (int(v) for v in rng.integers(1, 3, size=2))
+        H, W = (int(v) for v in rng.integers(3, 9, size=2))
+        kernel = int(rng.integers(1, min(H, W) + 1))
+        kw = {} if k % 2 else dict(stride=int(rng.integers(1, 3)))
+        OH, OW = pool_output_size((H, W), kernel, kw.get("stride"))
+        x = rng.integers(0, 4, size=(N, C, H, W)).astype(np.float64)  # ties happen
+        cases.append(make_case(
+            f"random: x ({N}, {C}, {H}, {W}), kernel {kernel}, stride {kw.get('stride', 'default')}",
+            rng.normal(size=(N, C, OH, OW)), x, kernel, **kw))
+    return cases
+
+
+def _backward(case):
+    grad_out, x, k = case.args
+    return ops.max_pool2d_backward(grad_out, x, k, _stride(case))
+
+
+def _routed(mode, stride=None):
+    def compute(case):
+        grad_out, x, k = case.args
+        s = stride or _stride(case) or k
+        return _route(grad_out, x, k, s, mode)
+    return compute
+
+
+MAX_POOL2D_BACKWARD = register(Exercise(
+    "max_pool2d_backward", LESSON, "max_pool2d_backward", 3,
+    arg_names=("grad_out", "x", "kernel_size"),
+    make_cases=_backward_cases,
+    reference=_backward,
+    variants=[
+        Variant("grad_to_every_position",
+                "the gradient goes to every position of the window instead of only the arg-max",
+                "only the largest value of a window influenced the output, so only it gets "
+                "grad_out[n, c, i, j]; the other positions get 0 from that window.",
+                _routed("every")),
+        Variant("grad_averaged", "the gradient is averaged over the window (that is avg-pool's "
+                "backward)", "max pooling passes the whole gradient to the arg-max of the window; "
+                "dividing by the window size is what average pooling does.", _routed("average")),
+        Variant("ties_all_get_gradient", "with tied maxima, every maximum gets the gradient",
+                "when several values of a window equal the maximum, only the first one (in "
+                "row-major order, as np.argmax finds it) gets the gradient, as in PyTorch.",
+                _routed("ties_all")),
+        Variant("ties_last", "with tied maxima, the last maximum gets the gradient",
+                "when several values of a window equal the maximum, the first one (np.argmax on "
+                "the flattened window) gets the gradient; `>=` in a loop picks the last one.",
+                _routed("ties_last")),
+        Variant("overwrite_not_accumulate",
+                "overlapping windows overwrite the gradient instead of adding to it",
+                "a pixel that is the maximum of several windows receives the sum of their "
+                "gradients: use `grad_x[...] += g`, not `=`.", _routed("overwrite")),
+        Variant("default_stride", "the default stride is 1 instead of kernel_size", _STRIDE_HINT,
+                lambda c: when(_no_stride_given(c), lambda: _routed("first", stride=1)(c))),
+    ],
+    hints={"wrong_dtype": "grad_x has x's shape and dtype: np.zeros_like(x)."},
+))
