@@ -13,7 +13,8 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {
-    "shapes", "numpy_ops", "torch_ops", "data", "checks", "viz", "widgets", "grading", "workspace",
+    "shapes", "numpy_ops", "torch_ops", "data", "checks", "kernels", "viz", "widgets", "grading",
+    "workspace", "notebook_tools",
 }
 __all__ = sorted(_SUBMODULES) + ["__version__"]
 

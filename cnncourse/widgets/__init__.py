@@ -1,0 +1,14 @@
+"""Interactive explorers used by the lessons, one module per widget.
+
+Each widget is thin: a pure compute function, a pure plot function, and ``ipywidgets``
+wiring (``interactive_output``) between them, so every part can be tested without a browser.
+"""
+from cnncourse.widgets.pixel_inspector import pixel_inspector  # noqa: F401  (lesson 1)
+from cnncourse.widgets.conv_explorer import conv_explorer  # noqa: F401  (lesson 2)
+from cnncourse.widgets.pool_explorer import pool_explorer  # noqa: F401  (lesson 3)
+
+__all__ = [
+    "pixel_inspector",  # lesson 1
+    "conv_explorer",  # lesson 2
+    "pool_explorer",  # lesson 3
+]
