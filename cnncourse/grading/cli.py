@@ -1,0 +1,81 @@
+"""``cnncourse grade``: the command-line front of :func:`cnncourse.grading.grade`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+
+__all__ = ["register", "run"]
+
+_EPILOG = """\
+Example:
+  cnncourse grade submitted/ --lessons 02_convolution --jobs 2 --out grades/
+Writes grades/gradebook.csv (student, lesson, exercise, points, max_points, status, message),
+grades/feedback/<student>/<lesson>.md and grades/journal.jsonl (resume: run the same command
+again; --force regrades everything). Student code runs in a separate kernel under the limits
+below, but as your user: grade a real class inside a container or VM without network.
+"""
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add the ``grade`` sub-command to the ``cnncourse`` parser's ``subparsers``."""
+    p = subparsers.add_parser(
+        "grade", help="grade a folder of submitted notebooks into a gradebook",
+        description="Grade a class: run each learner's own cells in a separate, limited kernel, "
+                    "check every exercise against the course's source notebooks, and write a "
+                    "gradebook and one feedback file per student and lesson.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("submissions", help="folder with one folder per student "
+                                       "(nbgrader's submitted/<student>/<assignment>/ works too)")
+    p.add_argument("--out", required=True, help="output folder for gradebook.csv and feedback/")
+    p.add_argument("--lessons", nargs="+", metavar="LESSON",
+                   help="lesson notebook names, e.g. 02_convolution (default: every lesson submitted)")
+    p.add_argument("--source", default=None,
+                   help="folder of the course's source notebooks (default: the course's notebooks/)")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    p.add_argument("--timeout", type=float, default=60.0,
+                   help="seconds per cell and per exercise check (default 60)")
+    p.add_argument("--notebook-timeout", type=float, default=300.0,
+                   help="seconds for all of a learner's cells together (default 300)")
+    p.add_argument("--memory", type=int, default=3072, metavar="MB",
+                   help="memory (address space) limit of each learner kernel in MiB (default 3072)")
+    p.add_argument("--force", action="store_true", help="regrade submissions already in the journal")
+    p.add_argument("--allow-reference", action="store_true",
+                   help="only flag solutions that call the reference implementation (default: zero)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args) -> int:
+    """Run ``cnncourse grade`` with parsed ``args``; print a per-lesson summary."""
+    from .batch import grade
+    from .session import Limits
+
+    if args.jobs < 1 or args.timeout <= 0 or args.notebook_timeout <= 0 or args.memory < 256:
+        print("cnncourse grade: --jobs must be >= 1, --timeout and --notebook-timeout > 0, "
+              f"--memory >= 256 MB (got jobs={args.jobs}, timeout={args.timeout}, "
+              f"notebook-timeout={args.notebook_timeout}, memory={args.memory})", file=sys.stderr)
+        return 2
+    limits = Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
+                    memory_mb=args.memory)
+    try:
+        rows = grade(args.submissions, args.out, lessons=args.lessons, source_dir=args.source,
+                     jobs=args.jobs, limits=limits, force=args.force,
+                     allow_reference=args.allow_reference, progress=not args.no_progress)
+    except ValueError as exc:
+        print(f"cnncourse grade: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"\ncnncourse grade: interrupted. Everything graded so far is in {args.out}; run the "
+              f"same command again to grade the rest.", file=sys.stderr)
+        return 130
+    students = defaultdict(set)
+    for r in rows:
+        students[r.lesson].add(r.student)
+    for lesson, names in sorted(students.items()):
+        got = sum(r.points for r in rows if r.lesson == lesson)
+        most = sum(r.max_points for r in rows if r.lesson == lesson)
+        print(f"{lesson}: {len(names)} students, {got:g} / {most:g} points in total")
+    print(f"gradebook: {args.out}/gradebook.csv")
+    return 0

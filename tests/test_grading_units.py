@@ -1,0 +1,230 @@
+"""Unit tests of the grader's parts that need no kernel: transport, integrity, notebooks, gradebook."""
+from __future__ import annotations
+
+import json
+import math
+
+import nbformat
+import numpy as np
+import pytest
+
+from cnncourse.checks.core import call_case, make_case
+from cnncourse.grading import kernel_harness
+from cnncourse.grading.gradebook import Journal, Row, write_atomic, write_gradebook
+from cnncourse.grading.integrity import find_flags
+from cnncourse.grading.notebooks import (SubmissionError, find_submissions, learner_cells,
+                                         load_source, parse_submission, prune_setup)
+from cnncourse.grading.transport import ResultsError, encode_cases, read_results
+
+CASES = [
+    make_case("small", np.arange(6.0).reshape(2, 3), 2),
+    make_case("ints", np.arange(4, dtype=np.int32), 0, scale=np.float32(1.5)),
+    make_case("tuple arg", np.ones((1, 2)), (1, 2), flag=None),
+]
+
+
+class Matrixish(np.ndarray):
+    pass
+
+
+class Evil:
+    def __eq__(self, other):
+        return True
+
+
+def _in_place(x, *args, **kwargs):
+    x += 1
+    return x.copy()
+
+
+FUNCTIONS = {
+    "array": lambda x, *a, **k: x * 2,
+    "float32": lambda x, *a, **k: x.astype(np.float32),
+    "tuple_of_arrays": lambda x, *a, **k: (x, x + 1),
+    "shape_tuple": lambda x, *a, **k: x.shape,
+    "list": lambda x, *a, **k: [1, 2],
+    "int": lambda x, *a, **k: 3,
+    "numpy_int": lambda x, *a, **k: np.int64(7),
+    "numpy_float": lambda x, *a, **k: np.float32(0.5),
+    "nan": lambda x, *a, **k: math.nan,
+    "bool": lambda x, *a, **k: True,
+    "none": lambda x, *a, **k: None,
+    "subclass": lambda x, *a, **k: x.view(Matrixish),
+    "evil": lambda x, *a, **k: Evil(),
+    "object_array": lambda x, *a, **k: np.array([Evil()], dtype=object),
+    "raises": lambda x, *a, **k: 1 / 0,
+    "not_implemented": lambda x, *a, **k: (_ for _ in ()).throw(NotImplementedError("todo")),
+    "in_place": _in_place,
+}
+
+
+def _transported(fn, tmp_path, kind="function"):
+    (tmp_path / "cases").write_bytes(encode_cases(CASES))
+    request = json.dumps({"kind": kind, "name": "f", "cases": str(tmp_path / "cases"),
+                          "result": str(tmp_path / "results")})
+    kernel_harness.run_exercise({"f": fn}, request)
+    return read_results(tmp_path / "results", CASES)
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (type(a) is type(b) and a.dtype == b.dtype and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    if isinstance(a, tuple):
+        return type(b) is tuple and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return type(a) is type(b) and a == b
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_transported_outcomes_equal_in_process_outcomes(name, tmp_path):
+    results = _transported(FUNCTIONS[name], tmp_path)
+    assert results.done and len(results.outcomes) == len(CASES)
+    for case, got in zip(CASES, results.outcomes):
+        want = call_case(FUNCTIONS[name], case)
+        assert got.output_type == want.output_type
+        assert got.error == want.error
+        assert _same(got.output, want.output), (got.output, want.output)
+        assert len(got.inputs_after) == len(want.inputs_after)
+        assert all(_same(a, b) for a, b in zip(got.inputs_after, want.inputs_after))
+
+
+def test_missing_and_not_callable_functions(tmp_path):
+    (tmp_path / "cases").write_bytes(encode_cases(CASES))
+    for namespace, field in (({}, "missing"), ({"f": 3}, "not_callable")):
+        request = json.dumps({"kind": "function", "name": "f", "cases": str(tmp_path / "cases"),
+                              "result": str(tmp_path / "results")})
+        kernel_harness.run_exercise(namespace, request)
+        results = read_results(tmp_path / "results", CASES)
+        assert getattr(results, field) and not results.done and not results.outcomes
+
+
+def test_a_prediction_is_read_not_called(tmp_path):
+    results = _transported((5, 5), tmp_path, kind="prediction")
+    assert results.outcomes[0].output == (5, 5) and results.outcomes[0].output_type == "tuple[int, int]"
+
+
+def _rec(header, blob=b""):
+    data = json.dumps(header).encode()
+    return b"%d\n" % len(data) + data + blob
+
+
+_CASE0 = {"case": 0, "error": None, "args": [], "kwargs": {}}
+
+
+@pytest.mark.parametrize("data", [
+    b"abc\n", b"5\n{\"a\"}", _rec({"done": 9}), _rec([]),
+    _rec({"start": 0}) + _rec({**_CASE0, "value": {"k": "array", "dtype": "|O", "shape": [1],
+                                                  "nbytes": 8}}, bytes(8)),
+    _rec({"start": 0}) + _rec({**_CASE0, "value": {"k": "array", "dtype": "<f8", "shape": [9],
+                                                  "nbytes": 8}}, bytes(8)),
+    _rec({"start": 0}) + _rec({**_CASE0, "value": {"k": "pickle"}}),
+    _rec({"start": 1}),
+    _rec({"start": 0}) + _rec({**_CASE0, "case": 1, "value": {"k": "none"}}),
+])
+def test_malformed_results_are_refused(data, tmp_path):
+    (tmp_path / "r").write_bytes(data)
+    with pytest.raises(ResultsError):
+        read_results(tmp_path / "r", CASES)
+
+
+def test_a_record_cut_short_by_a_dying_kernel_names_the_running_case(tmp_path):
+    (tmp_path / "r").write_bytes(b'12\n{"start": 0}40\n{"case": 0')
+    results = read_results(tmp_path / "r", CASES)
+    assert results.running == 0 and not results.done and not results.outcomes
+
+
+def test_integrity_follows_aliases_helpers_and_dynamic_imports():
+    cells = [
+        (3, "import torch.nn.functional as F\nfrom scipy import signal\nimport numpy as np"),
+        (4, "def helper(x, w):\n    return signal.correlate2d(x, w, mode='valid')"),
+        (5, "def conv2d(x, w):\n    return helper(x, w)"),
+        (6, "def correlate2d(x, w):\n    return F.conv2d(x, w)"),
+        (7, "def pool(x):\n    out = np.zeros(3)\n    return out"),
+        (8, "def sneaky(x):\n    m = __import__('cnncourse.numpy_ops')\n    return m"),
+        (9, "def viaattr(x):\n    import torch\n    return getattr(torch, 'conv2d')(x)"),
+        (10, "%timeit pool(1)\ndef mine(x):\n    return np.correlate(x, x)"),
+    ]
+    solutions = {"conv2d": 5, "correlate2d": 6, "pool": 7, "sneaky": 8, "viaattr": 9, "mine": 10}
+    flags = find_flags(cells, solutions, context=["from cnncourse.numpy_ops import conv2d as ref"])
+    assert set(flags) == {"conv2d", "correlate2d", "sneaky", "viaattr", "mine"}
+    assert flags["conv2d"][0].name == "scipy.signal.correlate2d" and "helper" in flags["conv2d"][0].where
+    assert flags["correlate2d"][0].name == "torch.nn.functional.conv2d"
+    assert flags["viaattr"][0].name == "torch.conv2d"
+    assert flags["mine"][0].name == "numpy.correlate"
+
+
+def test_integrity_own_names_shadow_imported_ones():
+    cells = [(2, "def conv2d(x, w):\n    return x"), (3, "def use(x):\n    return conv2d(x, x)"),
+             (4, "def filters(x, weight):\n    F, C, KH, KW = weight.shape\n    return np.zeros(F)")]
+    context = ["from cnncourse.numpy_ops import conv2d\nimport torch.nn.functional as F"]
+    assert find_flags(cells, {"use": 3, "filters": 4}, context=context) == {}
+
+
+def _nb(cells):
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def _meta(grade_id, solution):
+    return {"nbgrader": {"grade": not solution, "solution": solution, "grade_id": grade_id,
+                         "points": 1, "schema_version": 3, "locked": not solution, "task": False}}
+
+
+def test_only_the_learners_own_cells_run(tmp_path):
+    code = nbformat.v4.new_code_cell
+    source = _nb([code("import numpy as np\nimport torch"), code("demo = 1"),
+                  code("def f(x):\n    return x", metadata=_meta("f-solution", True)),
+                  code("check('f', f)", metadata=_meta("f", False))])
+    nbformat.write(source, tmp_path / "lesson.ipynb")
+    src = load_source(tmp_path / "lesson.ipynb")
+    assert [t.grade_id for t in src.tests] == ["f"] and src.solution_ids == {"f-solution"}
+    sub = _nb([code("import numpy as np\nimport torch"), code("demo = 1"), code("my = 2"),
+               code("def f(x):\n    return np.zeros(1)", metadata=_meta("f-solution", True)),
+               code("print('passed')", metadata=_meta("f", False)),
+               code("print('passed')", metadata={"nbgrader": {"grade": True, "solution": False,
+                                                               "grade_id": "other"}})])
+    chosen = learner_cells(src, json.loads(nbformat.writes(sub)))
+    assert [(c.index, c.role) for c in chosen] == [(2, "added"), (3, "solution")]
+    assert prune_setup(src.setup, [c.source for c in chosen]) == "import numpy as np"
+
+
+@pytest.mark.parametrize("data, reason", [
+    (None, "no notebook"), (b"{not json", "not valid JSON"), (b"[1, 2]", "not a Jupyter notebook"),
+    (b'{"cells": [], "nbformat": 3}', "version 4"),
+])
+def test_unreadable_submissions_say_why(data, reason):
+    with pytest.raises(SubmissionError, match=reason):
+        parse_submission(data)
+
+
+def test_find_submissions_accepts_flat_and_nbgrader_layouts(tmp_path):
+    (tmp_path / "submitted" / "ann" / "ps1").mkdir(parents=True)
+    (tmp_path / "submitted" / "ann" / "ps1" / "l1.ipynb").write_text("{}")
+    (tmp_path / "submitted" / "bob").mkdir()
+    (tmp_path / "submitted" / "bob" / "l1.ipynb").write_text("{}")
+    (tmp_path / "submitted" / "cy").mkdir()
+    found = find_submissions(tmp_path, ["l1"])
+    assert found["ann"]["l1"].parent.name == "ps1" and found["bob"]["l1"].name == "l1.ipynb"
+    assert found["cy"]["l1"] is None
+
+
+def test_journal_resumes_and_skips_a_line_cut_short(tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    row = Row("ann", "l1", "f", 1.0, 2.0, "failed", "✗ f\nsecond line")
+    journal.append("ann", "l1", "k1", [row])
+    journal.close()
+    with open(tmp_path / "journal.jsonl", "a") as f:
+        f.write('{"student": "bob", "lesson": "l1", "ke')
+    done = Journal(tmp_path / "journal.jsonl").load()
+    assert list(done) == [("ann", "l1")] and done[("ann", "l1")]["rows"] == [row]
+
+
+def test_gradebook_is_written_atomically_with_short_messages(tmp_path):
+    path = tmp_path / "gradebook.csv"
+    write_atomic(path, "old")
+    write_gradebook(path, [Row("ann", "l1", "f", 1.0, 2.0, "failed", "✗ f: 1 of 3 fail\nmore")])
+    text = path.read_text()
+    assert text.splitlines() == ["student,lesson,exercise,points,max_points,status,message",
+                                 "ann,l1,f,1,2,failed,✗ f: 1 of 3 fail"]
+    assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]
