@@ -1,5 +1,8 @@
-"""The ``cnncourse`` command line. Each sub-command lives in its own module; this file only
-wires them to ``argparse``."""
+"""The ``cnncourse`` command line: start the course, check your progress, grade a class.
+
+Each sub-command lives in its own module (``workspace``, ``grading.cli``) and registers itself
+here with ``register(subparsers)``.
+"""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +15,7 @@ __all__ = ["main", "build_parser"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="cnncourse", description=__doc__.splitlines()[0].rstrip("."))
     parser.add_argument("--version", action="version", version=f"cnncourse {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     workspace.register(subparsers)
