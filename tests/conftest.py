@@ -1,7 +1,5 @@
-"""Shared pytest setup: headless matplotlib, hypothesis settings, and the `gpu` marker."""
+"""Shared pytest setup for tests/: hypothesis settings and the `gpu` marker (matplotlib is set headless in the root conftest.py)."""
 import os
-
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 import pytest
 from hypothesis import HealthCheck, settings

@@ -7,7 +7,7 @@ vector); every leading position is transformed independently.
 """
 from __future__ import annotations
 
-import numpy as np
+import numpy as np  # noqa: F401  (used by the docstring examples)
 
 from ..shapes import check_linear_args
 from ._arrays import as_float_array, check_grad_out, common_float_dtype

@@ -213,9 +213,9 @@ def _adaptive_matrices(x, output_size):
     row ``i`` holds ``1/len`` on window ``i`` (see ``shapes.adaptive_windows``)."""
     check_float_tensor(x, "x")
     matrices = []
-    for size, windows in zip(x.shape[2:], check_adaptive_pool2d_args(tuple(x.shape), output_size)):
-        A = torch.zeros((len(windows), size), dtype=x.dtype, device=x.device)
-        for i, (start, end) in enumerate(windows):
+    for size, spans in zip(x.shape[2:], check_adaptive_pool2d_args(tuple(x.shape), output_size)):
+        A = torch.zeros((len(spans), size), dtype=x.dtype, device=x.device)
+        for i, (start, end) in enumerate(spans):
             A[i, start:end] = 1.0 / (end - start)
         matrices.append(A)
     return matrices

@@ -65,6 +65,7 @@ def show_kernel(kernel, ax=None, fmt=None, cmap="cividis", title=None):
         The axes.
 
     Example:
+        >>> from cnncourse.kernels import get_kernel
         >>> ax = show_kernel(get_kernel("sobel_x"))
     """
     kernel = _as_2d(kernel, "kernel").astype(float)

@@ -16,7 +16,9 @@ import io
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "figure_to_png", "figure_widget"]
+import numpy as np
+
+__all__ = ["new_figure", "figure_to_png", "figure_widget", "as_gray_maps"]
 
 #: Resolution of widget figures: sharp enough on screen, small enough to redraw quickly.
 WIDGET_DPI = 80
@@ -37,3 +39,17 @@ def figure_to_png(fig: Figure, dpi: int = WIDGET_DPI) -> bytes:
 def figure_widget() -> widgets.Image:
     """An empty ``Image`` widget to hold :func:`figure_to_png`'s bytes (``image.value = ...``)."""
     return widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+
+
+def as_gray_maps(named, arg: str, example: str, kind: str = "grayscale array") -> dict:
+    """Check a widget's ``{name: (H, W) array}`` argument and convert each array to float64.
+
+    Raises ``ValueError`` naming ``arg`` when the dict is empty or an array is not 2-D.
+    """
+    if not named:
+        raise ValueError(f"{arg} must name at least one (H, W) array, e.g. {example}")
+    arrays = {name: np.asarray(a, dtype=np.float64) for name, a in named.items()}
+    for name, a in arrays.items():
+        if a.ndim != 2:
+            raise ValueError(f"{arg}[{name!r}] must be a 2-D {kind} (H, W); got shape {a.shape}")
+    return arrays

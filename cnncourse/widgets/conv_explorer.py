@@ -23,7 +23,7 @@ from matplotlib.patches import Rectangle
 from ..kernels import KERNEL_NAMES, get_kernel
 from ..shapes import conv_output_size
 from ..viz.conv import WINDOW_COLOR, show_conv_window, show_kernel
-from ._figure import figure_to_png, figure_widget, new_figure
+from ._figure import as_gray_maps, figure_to_png, figure_widget, new_figure
 
 __all__ = ["ConvView", "size_formula", "explore_conv", "plot_conv_view", "conv_explorer",
            "default_images"]
@@ -178,12 +178,7 @@ def conv_explorer(images=None, kernel="sobel_x"):
         and ``axes`` drawn, or the last ``error`` message).
     """
     images = default_images() if images is None else images
-    if not images:
-        raise ValueError("images must name at least one (H, W) array, e.g. {'camera': camera}")
-    arrays = {name: np.asarray(img, dtype=np.float64) for name, img in images.items()}
-    for name, arr in arrays.items():
-        if arr.ndim != 2:
-            raise ValueError(f"images[{name!r}] must be a 2-D grayscale array; got shape {arr.shape}")
+    arrays = as_gray_maps(images, "images", "{'camera': camera}")
     start = get_kernel(kernel)
     style = {"description_width": "70px"}
     slider = dict(style=style, continuous_update=False)

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..shapes import pool_output_size
 from ..viz.pool import show_pooling
-from ._figure import figure_to_png, figure_widget, new_figure
+from ._figure import as_gray_maps, figure_to_png, figure_widget, new_figure
 
 __all__ = ["MODES", "PoolView", "explore_pool", "plot_pool_view", "pool_explorer",
            "default_feature_maps"]
@@ -165,12 +165,7 @@ def pool_explorer(maps=None, kernel_size=2, stride=2, mode="max"):
         with the last ``view`` and ``axes`` drawn, or the last ``error`` message).
     """
     maps = default_feature_maps() if maps is None else maps
-    if not maps:
-        raise ValueError("maps must name at least one (H, W) array, e.g. {'edges': fmap}")
-    arrays = {name: np.asarray(m, dtype=np.float64) for name, m in maps.items()}
-    for name, arr in arrays.items():
-        if arr.ndim != 2:
-            raise ValueError(f"maps[{name!r}] must be a 2-D feature map; got shape {arr.shape}")
+    arrays = as_gray_maps(maps, "maps", "{'edges': fmap}", kind="feature map")
     style = {"description_width": "80px"}
     slider = dict(style=style, continuous_update=False)
     controls = {
