@@ -53,6 +53,23 @@ def test_naive_matches_vectorized(case):
     _assert_grads(conv2d_backward_naive(grad_out, x, weight, bias, **kwargs), want)
 
 
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", [
+    # conv2d copies whole padded rows when a group's kernel rows outnumber its filters
+    # (K > F/groups) and exact windows otherwise; pin both paths, stride 1 and strided.
+    ((2, 3, 7, 6), (2, 3, 3, 3), dict(padding=1)),            # K=27 > F=2: whole rows
+    ((2, 1, 6, 6), (8, 1, 1, 2), dict(padding=1)),            # K=2 < F=8: exact windows
+    ((2, 4, 6, 6), (8, 2, 2, 2), dict(padding=1, groups=2)),  # K=8 > F/G=4: whole rows, per group
+    ((2, 1, 9, 8), (8, 1, 2, 3), dict(stride=2, dilation=2)),
+])
+def test_both_column_layouts_match_torch(x_shape, w_shape, kwargs):
+    rng = np.random.default_rng(3)
+    x, weight, bias = rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])
+    expected, _ = torch_oracle(lambda *t: F.conv2d(*t, **kwargs), x, weight, bias)
+    np.testing.assert_allclose(conv2d(x, weight, bias, **kwargs), expected, **TOL)
+    np.testing.assert_allclose(conv2d(x, weight, None, **kwargs),
+                               expected - bias[None, :, None, None], **TOL)
+
+
 @pytest.mark.parametrize("kwargs", [
     dict(padding=1),
     dict(stride=2, padding=(1, 0), dilation=(1, 2)),

@@ -6,9 +6,11 @@ flipped.
 
 - :func:`conv2d` / :func:`conv2d_backward`: vectorized. The input is unfolded into columns
   (:mod:`cnncourse.numpy_ops.im2col`), so the whole convolution is one matrix product per group.
-  Two details make it fast without changing the idea: the batch is processed in chunks of
+  A few details make it fast without changing the idea: the batch is processed in chunks of
   images (the columns repeat every pixel ``KH*KW`` times, and small arrays stay in the CPU
-  cache), and for stride 1 the columns are copied a whole image row at a time.
+  cache); for stride 1 the columns are copied a whole image row at a time; and the forward
+  adds the bias inside the product (a row of ones under the columns) and multiplies image by
+  image, so that the product is already in the ``(N, F, OH, OW)`` order of the output.
 - :func:`conv2d_naive` / :func:`conv2d_backward_naive`: the same computation written as the
   textbook loops, one output pixel at a time. Slow, but every line can be read off the formula.
 """
@@ -54,7 +56,12 @@ def _row_len(g):
     """Length of one output row in the column layout: ``OW``, or for stride 1 the padded width
     ``Wp`` (fast path: whole rows are copied at once, and the ``Wp - OW`` junk values at the end
     of each output row are cropped; see ``im2col.unfold_rows``)."""
-    return g.W + g.padding[2] + g.padding[3] if g.stride == (1, 1) else g.OW
+    return _padded_width(g) if g.stride == (1, 1) else g.OW
+
+
+def _padded_width(g):
+    """``Wp = W + left + right``: the width of the padded input."""
+    return g.W + g.padding[2] + g.padding[3]
 
 
 def _chunks(g, row_len, itemsize):
@@ -64,18 +71,24 @@ def _chunks(g, row_len, itemsize):
     return [slice(n, min(n + step, g.N)) for n in range(0, g.N, step)]
 
 
+def _unfold(x, g, row_len, out):
+    """im2col of the images ``x (n, c, H, W)`` into ``out``, an ``(n, c, KH, KW, OH*row_len)``
+    view: row ``(channel, i, j)``, column ``(oh, ow)``; whole rows if ``row_len`` is the padded
+    width (stride 1 only), exact windows if it is ``OW``."""
+    if g.stride == (1, 1) and row_len == _padded_width(g):
+        planes = padded_planes(x, g.padding, slack=g.dilation[1] * (g.KW - 1))
+        unfold_rows(planes, (g.KH, g.KW), g.OH, row_len, g.dilation, out)
+    else:
+        unfold_windows(pad2d(x, g.padding), (g.KH, g.KW), (g.OH, g.OW), g.stride, g.dilation,
+                       out=out.reshape(x.shape[:2] + (g.KH, g.KW, g.OH, g.OW)))
+
+
 def _columns(x, g, row_len):
     """im2col of the images ``x (n, C, H, W)``, laid out for one matrix product per group:
     ``(groups, C/groups*KH*KW, n*OH*row_len)``, row ``(c, i, j)``, column ``(image, oh, ow)``."""
     n = x.shape[0]
     cols = np.empty((g.C, g.KH, g.KW, n, g.OH * row_len), dtype=x.dtype)
-    out = cols.transpose(3, 0, 1, 2, 4)                       # (n, C, KH, KW, OH*row_len) view
-    if g.stride == (1, 1):
-        planes = padded_planes(x, g.padding, slack=g.dilation[1] * (g.KW - 1))
-        unfold_rows(planes, (g.KH, g.KW), g.OH, row_len, g.dilation, out)
-    else:
-        unfold_windows(pad2d(x, g.padding), (g.KH, g.KW), (g.OH, g.OW), g.stride, g.dilation,
-                       out=out.reshape(n, g.C, g.KH, g.KW, g.OH, g.OW))
+    _unfold(x, g, row_len, cols.transpose(3, 0, 1, 2, 4))    # (n, C, KH, KW, OH*row_len) view
     return cols.reshape(g.groups, -1, n * g.OH * row_len)
 
 
@@ -127,17 +140,37 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         ((1, 2, 4, 4), np.float64(9.0))
     """
     x, weight, bias, g = _prepare(x, weight, bias, stride, padding, dilation, groups)
-    G, row_len = g.groups, _row_len(g)
-    w = weight.reshape(G, g.F // G, -1)                        # (G, F/G, C/G*KH*KW)
+    G, C_g, F_g = g.groups, g.C // g.groups, g.F // g.groups
+    K = C_g * g.KH * g.KW                                      # rows of one group's columns
+    # Whole-row copies (stride 1, see _row_len) are quick but leave junk columns to crop from
+    # the product; with more filters than rows of columns (a first layer on RGB images, say)
+    # it is cheaper to copy exact windows and let the product land in out directly.
+    row_len = _row_len(g) if K > F_g else g.OW
+    L = g.OH * row_len
+    # The bias trick: one more weight column holds the bias and one more row of the columns
+    # holds ones, so that [weight | bias] @ [cols; ones] = weight @ cols + bias.
+    w = np.zeros((G, F_g, K + 1), dtype=x.dtype)
+    w[:, :, :K] = weight.reshape(G, F_g, K)
+    if bias is not None:
+        w[:, :, K] = bias.reshape(G, F_g)
+    chunks = _chunks(g, row_len, x.itemsize)
+    step = chunks[0].stop                                      # images per chunk
+    cols = np.empty((step, G, K + 1, L), dtype=x.dtype)        # reused by every chunk
+    cols[:, :, K] = 1.0
     out = np.empty((g.N, g.F, g.OH, g.OW), dtype=x.dtype)
-    for batch in _chunks(g, row_len, x.itemsize):
-        cols = _columns(x[batch], g, row_len)                  # (G, C/G*KH*KW, n*OH*row_len)
-        y = np.matmul(w, cols)                                 # one matrix product per group
-        y = y.reshape(g.F, -1, g.OH, row_len)[..., :g.OW].transpose(1, 0, 2, 3)
-        if bias is None:
-            out[batch] = y
-        else:
-            np.add(y, bias[:, None, None], out=out[batch])
+    y = None if row_len == g.OW else np.empty((step, G, F_g, L), dtype=x.dtype)
+    for batch in chunks:
+        n = batch.stop - batch.start
+        c = cols[:n]
+        for group in range(G):                                 # each group sees its channels
+            _unfold(x[batch, group * C_g:(group + 1) * C_g], g, row_len,
+                    c[:, group, :K].reshape(n, C_g, g.KH, g.KW, L))  # a view: K is split
+        # One matrix product per image and group: (F/G, K+1) @ (K+1, OH*row_len).
+        if y is None:                                          # it writes straight into out
+            np.matmul(w, c, out=out[batch].reshape(n, G, F_g, L))
+        else:                                                  # crop the junk columns
+            np.matmul(w, c, out=y[:n])
+            out[batch] = y[:n].reshape(n, g.F, g.OH, row_len)[..., :g.OW]
     return out
 
 
