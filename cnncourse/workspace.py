@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -223,6 +224,11 @@ def progress(directory: Path | str = DEFAULT_DIR, timeout: int = 120, show_progr
 def _launch_lab(workspace: Path) -> int:
     jupyter = shutil.which("jupyter")
     command = [jupyter, "lab"] if jupyter else [sys.executable, "-m", "jupyterlab"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # JupyterLab refuses to start as root (common in containers and cloud VMs); the
+        # learner asked to open the course, so say what we do instead of failing.
+        print("Running as root: starting JupyterLab with --allow-root.")
+        command.append("--allow-root")
     return subprocess.call(command, cwd=str(workspace))
 
 

@@ -153,9 +153,22 @@ def test_cli_start_with_and_without_lab(tmp_path, monkeypatch, capsys):
     assert cli.main(["start", str(tmp_path / "w1"), "--no-lab"]) == 0
     assert launched == [] and (tmp_path / "w1" / "01_first.ipynb").exists()
     assert "new      01_first.ipynb" in capsys.readouterr().out
+    monkeypatch.setattr(workspace.os, "geteuid", lambda: 1000, raising=False)
     assert cli.main(["start", str(tmp_path / "w2")]) == 0
     (command, cwd), = launched
     assert "lab" in command[-1] and Path(cwd) == tmp_path / "w2"
+
+
+def test_cli_start_as_root_allows_root(tmp_path, monkeypatch, capsys):
+    # JupyterLab refuses to run as root unless told; containers often run as root.
+    monkeypatch.setenv("CNNCOURSE_NOTEBOOKS", str(_lessons(tmp_path, "01_first.ipynb")))
+    launched = []
+    monkeypatch.setattr(workspace.subprocess, "call", lambda cmd, cwd: launched.append(cmd) or 0)
+    monkeypatch.setattr(workspace.os, "geteuid", lambda: 0, raising=False)
+    assert cli.main(["start", str(tmp_path / "w")]) == 0
+    (command,) = launched
+    assert command[-1] == "--allow-root" and "lab" in command[-2]
+    assert "--allow-root" in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------ progress
