@@ -25,6 +25,7 @@ __all__ = [
     "check_linear_args",
     "check_cross_entropy_args",
     "check_dim",
+    "check_real",
     "adaptive_windows",
     "check_adaptive_pool2d_args",
 ]
@@ -214,12 +215,13 @@ def check_conv2d_args(x_shape, weight_shape, bias_shape, stride, padding, dilati
     if C_per_group * groups != C:
         per = "" if groups == 1 else f" / groups = {C} / {groups} = {C // groups}"
         raise ValueError(
-            f"channel mismatch: weight expects {C_per_group * groups} input channels "
+            f"channel mismatch: weight expects {C_per_group * groups} input "
+            f"channel{'s' * (C_per_group * groups != 1)} "
             f"(weight.shape[1]={C_per_group}, groups={groups}) but x has {C} channel{'s' * (C != 1)} "
             f"(x.shape[1]={C}): the depth of each filter must equal the number of input "
             f"channels{per}."
         )
-    if min(KH, KW) <= 0 or min(N, H, W) <= 0:
+    if min(KH, KW) <= 0 or min(N, C, H, W, F) <= 0:
         raise ValueError(
             f"empty array: x.shape={tuple(x_shape)}, weight.shape={tuple(weight_shape)}; "
             f"every size must be >= 1"
@@ -349,6 +351,28 @@ def check_dim(ndim: int, dim: int) -> int:
     if not _is_int(dim) or not -ndim <= dim < ndim:
         raise ValueError(f"dim must be an int in [{-ndim}, {ndim - 1}] for a {ndim}-D input; got dim={dim!r}")
     return dim % max(ndim, 1)
+
+
+def check_real(value, name: str) -> float:
+    """Return ``value`` as a float if it is a real number (not a bool, an array or a string).
+
+    Args:
+        value: the scalar argument, e.g. ``negative_slope``.
+        name: the argument's name, used in the error message.
+
+    Returns:
+        ``float(value)``.
+
+    Example:
+        >>> check_real(0.01, "negative_slope")
+        0.01
+    """
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(
+            f"{name} must be a real number (an int or a float, one value for every element); "
+            f"got {value!r} of type {type(value).__name__}"
+        )
+    return float(value)
 
 
 def check_cross_entropy_args(logits_shape, target_shape, target_values=None) -> None:

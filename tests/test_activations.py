@@ -162,3 +162,49 @@ def test_torch_ops_runs_on_gpu(name):
     out = _ops(name)[2](x, **kwargs)
     assert out.device.type == "cuda"
     torch.testing.assert_close(out, oracle(x, **kwargs))
+
+
+@pytest.mark.parametrize("backend", [numpy_ops, torch_ops])
+@pytest.mark.parametrize("slope", ["0.1", np.ones(2), None, True])
+def test_leaky_relu_rejects_a_negative_slope_that_is_not_a_number(backend, slope):
+    make = np.ones if backend is numpy_ops else torch.ones
+    with pytest.raises(TypeError, match=r"negative_slope must be a real number.*got"):
+        backend.leaky_relu(make(3), negative_slope=slope)
+    if backend is numpy_ops:
+        with pytest.raises(TypeError, match=r"negative_slope must be a real number"):
+            numpy_ops.leaky_relu_backward(np.ones(3), np.ones(3), negative_slope=slope)
+
+
+@pytest.mark.parametrize("backend", [numpy_ops, torch_ops])
+@pytest.mark.parametrize("name", SOFTMAXES)
+def test_softmax_along_an_empty_axis_is_empty_like_torch(backend, name):
+    # used to raise NumPy's "zero-size array to reduction operation maximum" / torch's amax IndexError
+    x = np.ones((3, 0))
+    expected = SOFTMAXES[name](torch.from_numpy(x), dim=1)
+    arg = x if backend is numpy_ops else torch.from_numpy(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = getattr(backend, name)(arg, dim=1)
+    assert tuple(out.shape) == tuple(expected.shape) == (3, 0)
+    if backend is numpy_ops:
+        assert getattr(numpy_ops, name + "_backward")(x, x, dim=1).shape == (3, 0)
+
+
+@pytest.mark.parametrize("name", [*ELEMENTWISE, *SOFTMAXES])
+def test_torch_ops_backward_matches_autograd_and_numpy(name):
+    oracle, kwargs = ELEMENTWISE.get(name, (SOFTMAXES.get(name), {"dim": 0}))
+    base = name.removesuffix("_default")
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 4, generator=gen, dtype=torch.float64) * 3
+    x[0, 0] = 0.0
+    grad_out = torch.randn(3, 4, generator=gen, dtype=torch.float64)
+    xr = x.clone().requires_grad_()
+    oracle(xr, **kwargs).backward(grad_out)
+    grad_x = getattr(torch_ops, base + "_backward")(grad_out, x, **kwargs)
+    torch.testing.assert_close(grad_x, xr.grad, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(
+        grad_x.numpy(), getattr(numpy_ops, base + "_backward")(grad_out.numpy(), x.numpy(), **kwargs),
+        rtol=0, atol=1e-12,
+    )
+    with pytest.raises(ValueError, match="grad_out must have the shape"):
+        getattr(torch_ops, base + "_backward")(torch.ones(3, dtype=torch.float64), x, **kwargs)

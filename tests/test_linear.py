@@ -106,3 +106,23 @@ def test_torch_ops_runs_on_gpu():
     out = torch_ops.linear(x, weight, bias)
     assert out.device.type == "cuda"
     torch.testing.assert_close(out, F.linear(x, weight, bias))
+
+
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("lead", [(5,), (2, 3), ()])
+def test_torch_ops_linear_backward_matches_autograd(lead, with_bias):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(*lead, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(3, generator=gen, dtype=torch.float64, requires_grad=True) if with_bias else None
+    grad_out = torch.randn(*lead, 3, generator=gen, dtype=torch.float64)
+    F.linear(x, w, b).backward(grad_out)
+    gx, gw, gb = torch_ops.linear_backward(grad_out, x.detach(), w.detach(), None if b is None else b.detach())
+    torch.testing.assert_close(gx, x.grad, rtol=0, atol=1e-10)
+    torch.testing.assert_close(gw, w.grad, rtol=0, atol=1e-10)
+    if with_bias:
+        torch.testing.assert_close(gb, b.grad, rtol=0, atol=1e-10)
+    else:
+        assert gb is None
+    with pytest.raises(ValueError, match=r"grad_out must have the shape of linear's output"):
+        torch_ops.linear_backward(torch.ones(*lead, 4, dtype=torch.float64), x.detach(), w.detach())

@@ -103,3 +103,16 @@ def test_torch_ops_runs_on_gpu_and_checks_target_device():
     torch.testing.assert_close(loss, F.cross_entropy(logits, target))
     with pytest.raises(ValueError, match="same device"):
         torch_ops.cross_entropy(logits, target.cpu())
+
+
+def test_torch_ops_cross_entropy_backward_matches_autograd_and_checks_target():
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(6, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([0, 3, 1, 1, 2, 0])
+    F.cross_entropy(logits, target).backward()
+    grad = torch_ops.cross_entropy_backward(logits.detach(), target)
+    torch.testing.assert_close(grad, logits.grad, rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match=r"class indices in \[0, 3\].*got a target of 4"):
+        torch_ops.cross_entropy_backward(logits.detach(), torch.tensor([0, 4, 1, 1, 2, 0]))
+    with pytest.raises(TypeError, match="target must hold integer class indices"):
+        torch_ops.cross_entropy_backward(logits.detach(), target.double())

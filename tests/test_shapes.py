@@ -131,6 +131,8 @@ OK = dict(stride=1, padding=0, dilation=1, groups=1)
     ((2, 3, 2, 8), (4, 3, 3, 3), None, {}, r"kernel does not fit along the height"),
     ((2, 3, 8, 8), (4, 3, 3, 3), None, dict(stride=(1, 0)), r"stride must be positive"),
     ((2, 3, 0, 8), (4, 3, 3, 3), None, {}, r"every size must be >= 1"),
+    ((2, 0, 8, 8), (4, 0, 3, 3), None, {}, r"every size must be >= 1"),  # no input channels
+    ((2, 3, 8, 8), (0, 3, 3, 3), None, {}, r"every size must be >= 1"),  # no filters
     ((3, 8, 8), (4, 3, 3, 3), None, {}, r"x must be a 4-D array"),
 ])
 def test_check_conv2d_args_errors(x_shape, w_shape, b_shape, changes, match):
@@ -175,3 +177,14 @@ def test_check_dim():
 def test_adaptive_windows_rejects_bad_output_sizes():
     with pytest.raises(ValueError, match=r"output_size must be a positive int; got 0"):
         adaptive_windows(5, 0)
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((2, 0, 6, 6), (4, 0, 3, 3)), ((2, 3, 6, 6), (0, 3, 3, 3))])
+def test_conv2d_with_no_channels_or_no_filters_raises_in_both_backends(x_shape, w_shape):
+    # used to be a ZeroDivisionError (numpy_ops, no channels) or a raw reshape error (torch_ops, no filters)
+    import numpy as np
+
+    from cnncourse import numpy_ops, torch_ops
+    for backend, make in ((numpy_ops, np.zeros), (torch_ops, torch.zeros)):
+        with pytest.raises(ValueError, match=r"empty array.*every size must be >= 1"):
+            backend.conv2d(make(x_shape), make(w_shape))

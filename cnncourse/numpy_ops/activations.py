@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..shapes import check_dim
+from ..shapes import check_dim, check_real
 from ._arrays import as_float_array, check_grad_out
 
 __all__ = [
@@ -44,6 +44,9 @@ def relu(x):
     Shape:
         Output has the shape of ``x``.
 
+    Returns:
+        ``max(x, 0)``, same dtype as ``x``.
+
     Example:
         >>> relu(np.array([-2.0, 0.0, 3.0]))
         array([0., 0., 3.])
@@ -56,6 +59,16 @@ def relu_backward(grad_out, x):
     """Gradient of :func:`relu`: ``grad_x = grad_out * (x > 0)``.
 
     At ``x == 0`` the derivative is taken to be 0, as in PyTorch.
+
+    Args:
+        grad_out: gradient of the loss with respect to the output, shaped like ``x``.
+        x: the input that was passed to the forward function.
+
+    Shape:
+        Output has the shape (and dtype) of ``x``.
+
+    Returns:
+        ``grad_x``.
 
     Example:
         >>> relu_backward(np.ones(3), np.array([-2.0, 0.0, 3.0]))
@@ -72,22 +85,41 @@ def leaky_relu(x, negative_slope=0.01):
         x: input array of any shape.
         negative_slope: slope for negative inputs. Default: 0.01.
 
+    Shape:
+        Output has the shape (and dtype) of ``x``.
+
+    Returns:
+        The activated array.
+
     Example:
         >>> leaky_relu(np.array([-2.0, 3.0]), negative_slope=0.1)
         array([-0.2,  3. ])
     """
     x = as_float_array(x, "x")
+    negative_slope = check_real(negative_slope, "negative_slope")
     return np.where(x > 0, x, x * negative_slope).astype(x.dtype, copy=False)
 
 
 def leaky_relu_backward(grad_out, x, negative_slope=0.01):
     """Gradient of :func:`leaky_relu`: ``grad_out`` where ``x > 0``, else ``negative_slope * grad_out``.
 
+    Args:
+        grad_out: gradient of the loss with respect to the output, shaped like ``x``.
+        x: the input that was passed to the forward function.
+        negative_slope: as passed to :func:`leaky_relu`. Default: 0.01.
+
+    Shape:
+        Output has the shape (and dtype) of ``x``.
+
+    Returns:
+        ``grad_x``.
+
     Example:
         >>> leaky_relu_backward(np.ones(2), np.array([-2.0, 3.0]), negative_slope=0.1)
         array([0.1, 1. ])
     """
     grad_out, x = _grad_and_x(grad_out, x, "leaky_relu")
+    negative_slope = check_real(negative_slope, "negative_slope")
     return np.where(x > 0, grad_out, grad_out * negative_slope).astype(x.dtype, copy=False)
 
 
@@ -102,6 +134,15 @@ def sigmoid(x):
 
     never overflow and keep full relative precision for very negative ``x``.
 
+    Args:
+        x: input array of any shape, floating point.
+
+    Shape:
+        Output has the shape (and dtype) of ``x``.
+
+    Returns:
+        Values in ``[0, 1]``.
+
     Example:
         >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
         array([0. , 0.5, 1. ])
@@ -113,6 +154,16 @@ def sigmoid(x):
 
 def sigmoid_backward(grad_out, x):
     """Gradient of :func:`sigmoid`: ``grad_x = grad_out * s * (1 - s)`` with ``s = sigmoid(x)``.
+
+    Args:
+        grad_out: gradient of the loss with respect to the output, shaped like ``x``.
+        x: the input that was passed to the forward function.
+
+    Shape:
+        Output has the shape (and dtype) of ``x``.
+
+    Returns:
+        ``grad_x``.
 
     Example:
         >>> sigmoid_backward(np.ones(1), np.zeros(1))
@@ -126,6 +177,15 @@ def sigmoid_backward(grad_out, x):
 def tanh(x):
     """Hyperbolic tangent: ``(exp(x) - exp(-x)) / (exp(x) + exp(-x))`` (``np.tanh``, overflow-free).
 
+    Args:
+        x: input array of any shape, floating point.
+
+    Shape:
+        Output has the shape (and dtype) of ``x``.
+
+    Returns:
+        Values in ``[-1, 1]``.
+
     Example:
         >>> tanh(np.array([0.0, 1000.0]))
         array([0., 1.])
@@ -136,6 +196,16 @@ def tanh(x):
 
 def tanh_backward(grad_out, x):
     """Gradient of :func:`tanh`: ``grad_x = grad_out * (1 - tanh(x)**2)``.
+
+    Args:
+        grad_out: gradient of the loss with respect to the output, shaped like ``x``.
+        x: the input that was passed to the forward function.
+
+    Shape:
+        Output has the shape (and dtype) of ``x``.
+
+    Returns:
+        ``grad_x``.
 
     Example:
         >>> tanh_backward(np.ones(1), np.zeros(1))
@@ -153,6 +223,8 @@ def _shifted(x, dim):
     """
     x = as_float_array(x, "x")
     axis = check_dim(x.ndim, dim)
+    if x.shape[axis] == 0:  # nothing to normalise: the result is empty, as in torch
+        return x, axis
     return x - x.max(axis=axis, keepdims=True), axis
 
 
@@ -167,6 +239,9 @@ def softmax(x, dim=-1):
 
     Shape:
         Output has the shape of ``x``.
+
+    Returns:
+        Non-negative values that sum to 1 along ``dim``.
 
     Example:
         >>> softmax(np.array([1000.0, 1000.0]))
@@ -183,6 +258,17 @@ def softmax_backward(grad_out, x, dim=-1):
     With ``s = softmax(x)`` the Jacobian is ``ds_i/dx_j = s_i * (delta_ij - s_j)``, so::
 
         grad_x = s * (grad_out - sum_j(grad_out_j * s_j))
+
+    Args:
+        grad_out: gradient of the loss with respect to the output, shaped like ``x``.
+        x: the input that was passed to the forward function.
+        dim: as passed to :func:`softmax`. Default: -1.
+
+    Shape:
+        Output has the shape (and dtype) of ``x``.
+
+    Returns:
+        ``grad_x``.
 
     Example:
         >>> softmax_backward(np.array([1.0, 0.0]), np.zeros(2))
@@ -207,11 +293,16 @@ def log_softmax(x, dim=-1):
     Shape:
         Output has the shape of ``x``.
 
+    Returns:
+        ``log(softmax(x, dim))``, computed without overflow.
+
     Example:
         >>> log_softmax(np.array([0.0, -1000.0]))
         array([    0., -1000.])
     """
     shifted, axis = _shifted(x, dim)
+    if shifted.size == 0:  # empty in, empty out (and no log(0) warning)
+        return shifted.copy()
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
@@ -221,6 +312,17 @@ def log_softmax_backward(grad_out, x, dim=-1):
     ``d log_softmax(x)_i / dx_j = delta_ij - softmax(x)_j``, so::
 
         grad_x = grad_out - softmax(x) * sum_j(grad_out_j)
+
+    Args:
+        grad_out: gradient of the loss with respect to the output, shaped like ``x``.
+        x: the input that was passed to the forward function.
+        dim: as passed to :func:`log_softmax`. Default: -1.
+
+    Shape:
+        Output has the shape (and dtype) of ``x``.
+
+    Returns:
+        ``grad_x``.
 
     Example:
         >>> log_softmax_backward(np.array([1.0, 0.0]), np.zeros(2))

@@ -230,6 +230,17 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
     Same formula, arguments, shape and result as :func:`conv2d`; use it to read how a
     convolution works, and :func:`conv2d` to compute one.
 
+    Args:
+        x, weight, bias, stride, padding, dilation, groups: as for :func:`conv2d`
+            (``x`` is ``(N, C, H, W)``, ``weight`` is ``(F, C/groups, KH, KW)``).
+
+    Shape:
+        ``(N, C, H, W)`` -> ``(N, F, OH, OW)`` with
+        ``OH = floor((H + 2*padding - dilation*(KH - 1) - 1) / stride) + 1`` (same for OW).
+
+    Returns:
+        The output array ``(N, F, OH, OW)``, in the dtype of ``x``.
+
     Example:
         >>> x, w = np.ones((1, 1, 4, 4)), np.ones((2, 1, 3, 3))
         >>> bool(np.allclose(conv2d_naive(x, w, padding=1), conv2d(x, w, padding=1)))
@@ -264,6 +275,15 @@ def conv2d_backward_naive(grad_out, x, weight, bias=None, stride=1, padding=0, d
     through ``weight[f]`` and on ``weight[f]`` through its window, so it adds
     ``grad_out[n, f, oh, ow] * weight[f]`` to the window's gradient, and
     ``grad_out[n, f, oh, ow] * window`` to ``weight[f]``'s gradient.
+
+    Args:
+        grad_out: gradient of the loss with respect to the output, ``(N, F, OH, OW)``.
+        x, weight, bias, stride, padding, dilation, groups: exactly as passed to :func:`conv2d`.
+
+    Shape:
+        ``grad_x`` is ``(N, C, H, W)``, ``grad_weight`` is ``(F, C/groups, KH, KW)``,
+        ``grad_bias`` is ``(F,)``; ``grad_out`` is ``(N, F, OH, OW)`` with
+        ``OH = floor((H + 2*padding - dilation*(KH - 1) - 1) / stride) + 1`` (same for OW).
 
     Returns:
         ``(grad_x, grad_weight, grad_bias)``, as :func:`conv2d_backward`.

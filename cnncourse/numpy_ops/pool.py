@@ -136,6 +136,23 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, dilati
 def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1):
     """:func:`max_pool2d` as explicit loops over images, channels and output pixels.
 
+    Same formula, arguments, shape and result as :func:`max_pool2d`; read it, compute with
+    :func:`max_pool2d`.
+
+    Args:
+        x: input ``(N, C, H, W)``, floating point.
+        kernel_size: window size, int or ``(KH, KW)``.
+        stride: step between windows, int or pair. Default: None, meaning ``kernel_size``.
+        padding: ``-inf`` added on each side, int or pair, at most half the kernel. Default: 0.
+        dilation: spacing between window elements, int or pair. Default: 1.
+
+    Shape:
+        ``(N, C, H, W)`` -> ``(N, C, OH, OW)`` with
+        ``OH = floor((H + 2*padding - dilation*(KH - 1) - 1) / stride) + 1`` (same for OW).
+
+    Returns:
+        The pooled array, in the dtype of ``x``.
+
     Example:
         >>> max_pool2d_naive(np.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0]
         array([[ 5.,  7.],
@@ -240,6 +257,24 @@ def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, *,
 
 def avg_pool2d_naive(x, kernel_size, stride=None, padding=0, *, count_include_pad=True):
     """:func:`avg_pool2d` as explicit loops over images, channels and output pixels.
+
+    Same formula, arguments, shape and result as :func:`avg_pool2d`; read it, compute with
+    :func:`avg_pool2d`.
+
+    Args:
+        x: input ``(N, C, H, W)``, floating point.
+        kernel_size: window size, int or ``(KH, KW)``.
+        stride: step between windows, int or pair. Default: None, meaning ``kernel_size``.
+        padding: zeros added on each side, int or pair, at most half the kernel. Default: 0.
+        count_include_pad: divide by ``KH*KW`` (True) or by the number of real pixels
+            in the window (False). Default: True.
+
+    Shape:
+        ``(N, C, H, W)`` -> ``(N, C, OH, OW)`` with
+        ``OH = floor((H + 2*padding - KH) / stride) + 1`` (same for OW).
+
+    Returns:
+        The pooled array, in the dtype of ``x``.
 
     Example:
         >>> avg_pool2d_naive(np.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0]

@@ -3,7 +3,20 @@
 Module for module the same as :mod:`cnncourse.numpy_ops` (same names, arguments and defaults,
 mirroring ``torch.nn.functional``), so the two backends can be read side by side.
 """
-from .activations import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activations import (
+    leaky_relu,
+    leaky_relu_backward,
+    log_softmax,
+    log_softmax_backward,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    softmax,
+    softmax_backward,
+    tanh,
+    tanh_backward,
+)
 from .conv import conv2d, conv2d_backward
 from .device import check_compatible, default_device
 from .functions import (
@@ -13,8 +26,8 @@ from .functions import (
     MaxPool2dFunction,
 )
 from .layers import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU
-from .linear import linear
-from .losses import cross_entropy
+from .linear import linear, linear_backward
+from .losses import cross_entropy, cross_entropy_backward
 from .pool import (
     adaptive_avg_pool2d,
     adaptive_avg_pool2d_backward,
@@ -25,9 +38,11 @@ from .pool import (
 )
 
 __all__ = [
-    "linear",
-    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax",
-    "cross_entropy",
+    "linear", "linear_backward",
+    "relu", "relu_backward", "leaky_relu", "leaky_relu_backward",
+    "sigmoid", "sigmoid_backward", "tanh", "tanh_backward",
+    "softmax", "softmax_backward", "log_softmax", "log_softmax_backward",
+    "cross_entropy", "cross_entropy_backward",
     "conv2d", "conv2d_backward",
     "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",

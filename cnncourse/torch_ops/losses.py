@@ -9,10 +9,10 @@ from __future__ import annotations
 import torch
 
 from ..shapes import check_cross_entropy_args
-from .activations import log_softmax
+from .activations import log_softmax, softmax
 from .device import check_compatible
 
-__all__ = ["cross_entropy"]
+__all__ = ["cross_entropy", "cross_entropy_backward"]
 
 
 def cross_entropy(logits, target):
@@ -37,6 +37,12 @@ def cross_entropy(logits, target):
         >>> float(cross_entropy(torch.zeros(2, 4), torch.tensor([0, 3])))  # log(4)
         1.3862943649291992
     """
+    _check_args(logits, target)
+    rows = torch.arange(logits.shape[0], device=logits.device)
+    return -log_softmax(logits, dim=1)[rows, target.long()].mean()
+
+
+def _check_args(logits, target) -> None:
     check_compatible(logits=logits)
     if not isinstance(target, torch.Tensor):
         raise TypeError(
@@ -55,5 +61,30 @@ def cross_entropy(logits, target):
         )
     values = (int(target.min()), int(target.max())) if target.numel() else None
     check_cross_entropy_args(tuple(logits.shape), tuple(target.shape), values)
-    rows = torch.arange(logits.shape[0], device=logits.device)
-    return -log_softmax(logits, dim=1)[rows, target.long()].mean()
+
+
+def cross_entropy_backward(logits, target):
+    """Gradient of :func:`cross_entropy` (the batch mean) with respect to ``logits``, by hand.
+
+    Formula::
+
+        grad_logits = (softmax(logits) - one_hot(target)) / N
+
+    Args:
+        logits, target: the arguments the forward pass was called with.
+
+    Shape:
+        ``(N, K)``, like ``logits``.
+
+    Returns:
+        ``grad_logits``.
+
+    Example:
+        >>> cross_entropy_backward(torch.zeros(1, 2), torch.tensor([0]))
+        tensor([[-0.5000,  0.5000]])
+    """
+    _check_args(logits, target)
+    N = logits.shape[0]
+    grad = softmax(logits, dim=1).clone()
+    grad[torch.arange(N, device=logits.device), target.long()] -= 1
+    return grad / N
