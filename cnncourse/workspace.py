@@ -5,7 +5,7 @@ file there: a lesson already present is left alone, and when the course's versio
 changed since it was written, the new version goes beside it as
 ``02_convolution.new-2026-11-26.ipynb``. What was written is recorded in
 ``.cnncourse/manifest.json`` inside the workspace (a hash per lesson), so re-running ``start``
-adds new lessons only.
+adds new lessons only (and writes again a lesson the learner deleted, for a fresh start).
 
 ``progress`` runs each lesson of the workspace in its own kernel (nbclient, a timeout per cell,
 errors allowed so that one broken exercise does not stop the rest), reads the outcome of every
@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -90,7 +91,7 @@ def start(directory: Path | str = DEFAULT_DIR, source: Path | str | None = None)
         digest = _fingerprint(nb)
         target = workspace / path.name
         versions = manifest.setdefault(path.name, {"versions": []})["versions"]
-        if digest in versions:
+        if digest in versions and target.exists():  # a deleted lesson is written again
             report.unchanged.append(target.name)
             continue
         if not target.exists():
@@ -102,7 +103,8 @@ def start(directory: Path | str = DEFAULT_DIR, source: Path | str | None = None)
             beside = _beside_name(workspace, path.stem)
             nbformat.write(nb, str(beside))
             report.updated_beside.append(beside.name)
-        versions.append(digest)
+        if digest not in versions:
+            versions.append(digest)
     (workspace / MANIFEST).parent.mkdir(exist_ok=True)
     (workspace / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     return report
@@ -138,6 +140,7 @@ def run_notebook(path: Path | str, timeout: int = 120, kernel_name: str = "pytho
     nb = read_notebook(path)
     client = NotebookClient(
         nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
+        interrupt_on_timeout=True,  # a cell that loops is stopped and the later cells still run
         resources={"metadata": {"path": str(Path(path).resolve().parent)}},
         on_cell_executed=(lambda **_: on_cell()) if on_cell else None,
     )
@@ -153,6 +156,18 @@ def _first_lines(text: str, n: int = 2) -> str:
     return " ".join(lines[:n])
 
 
+def _solution_error(nb, exercise: str) -> str | None:
+    """``"Name: message"`` of the first error raised by a solution cell of ``exercise``, unless it
+    is the stub's ``NotImplementedError`` (that only means not done yet)."""
+    for cell in exercise_cells(nb):
+        if cell.role != "solution" or cell.exercise != exercise:
+            continue
+        for o in nb.cells[cell.index].get("outputs", []):
+            if o.get("output_type") == "error" and o.get("ename") != "NotImplementedError":
+                return f"{o.get('ename', 'Error')}: {_first_lines(o.get('evalue', ''), 1)}"
+    return None
+
+
 def results_of(nb, lesson: str) -> list[ExerciseResult]:
     """Pass/fail and a one-line message for each test cell of an executed notebook."""
     results = []
@@ -164,10 +179,16 @@ def results_of(nb, lesson: str) -> list[ExerciseResult]:
         ran = nb.cells[cell.index].get("execution_count") is not None
         if errors:
             name, value = errors[0].get("ename", "Error"), errors[0].get("evalue", "")
+            failed_above = _solution_error(nb, cell.exercise)
             if name == "AssertionError":
                 message = _first_lines(value).removeprefix(f"✗ {cell.exercise}: ")
+            elif name == "KeyboardInterrupt":
+                message = ("stopped: it ran longer than the time allowed per cell (--timeout) — "
+                           "an endless loop, or a very slow function?")
+            elif name == "NameError" and failed_above:
+                message = f"the cell that defines it failed: {failed_above}"
             elif name == "NameError":
-                message = f"not done yet ({value})"
+                message = f"not done yet, or renamed? ({value})"
             else:
                 message = f"{name}: {_first_lines(value, 1)}"
             results.append(ExerciseResult(lesson, cell.exercise, False, message, cell.points))
@@ -198,25 +219,53 @@ def format_table(results: list[ExerciseResult], width: int = 100) -> str:
     return "\n".join(lines)
 
 
+def _missing_tests(source: Path | None, path: Path, found: list[ExerciseResult],
+                   message: str = "test cell missing from your notebook (deleted?): copy it back "
+                                  "from the course's version") -> list[ExerciseResult]:
+    """A failed row for each test cell of the course's version of this lesson that the
+    learner's copy no longer has (deleted, or its metadata lost), so that nothing goes unseen."""
+    if source is None or not (source / path.name).is_file():
+        return []
+    seen = {r.exercise for r in found}
+    return [ExerciseResult(path.stem, cell.exercise, False, message, cell.points)
+            for cell in exercise_cells(read_notebook(source / path.name))
+            if cell.role == "test" and cell.exercise not in seen]
+
+
 def progress(directory: Path | str = DEFAULT_DIR, timeout: int = 120, show_progress: bool = True,
-             kernel_name: str = "python3") -> list[ExerciseResult]:
+             kernel_name: str = "python3", source: Path | str | None = None) -> list[ExerciseResult]:
     """Run every lesson of a workspace and return the result of each exercise.
 
-    Only the lessons themselves (``NN_name.ipynb``) are run, not the ``.new-…`` copies.
+    Only the lessons themselves (``NN_name.ipynb``) are run, not the ``.new-…`` copies. A test
+    cell that the course's version of a lesson has (``source``, default: the course's lessons)
+    but the learner's copy lacks is reported as failed.
     """
     from tqdm.auto import tqdm
 
     workspace = Path(directory)
     if not workspace.is_dir():
-        raise FileNotFoundError(f"no workspace at {workspace}: run `cnncourse start {workspace}` first")
+        raise FileNotFoundError(f"no workspace at {workspace}: run "
+                                f"`cnncourse start {shlex.quote(str(workspace))}` first")
+    try:
+        course = Path(source) if source is not None else lessons_dir()
+    except FileNotFoundError:  # an installed copy without the lessons: nothing to compare with
+        course = None
     results = []
     for path in lesson_paths(workspace):
-        n_code = sum(c.cell_type == "code" for c in read_notebook(path).cells)
+        try:
+            n_code = sum(c.cell_type == "code" for c in read_notebook(path).cells)
+        except Exception as exc:  # not JSON, not a notebook, unreadable: report it, go on
+            reason = (f"cannot read {path.name} ({type(exc).__name__}): rename it and run "
+                      f"`cnncourse start` for a fresh copy")
+            results.extend(_missing_tests(course, path, [], reason)
+                           or [ExerciseResult(path.stem, "-", False, reason, 0.0)])
+            continue
         with tqdm(total=n_code, desc=path.stem, unit="cell", leave=False,
                   disable=not show_progress, file=sys.stderr) as bar:
             nb = run_notebook(path, timeout=timeout, kernel_name=kernel_name,
                               on_cell=lambda: bar.update(1))
-        results.extend(results_of(nb, path.stem))
+        found = results_of(nb, path.stem)
+        results.extend(found + _missing_tests(course, path, found))
     return results
 
 
@@ -233,7 +282,12 @@ def _launch_lab(workspace: Path) -> int:
 
 
 def _start_command(args) -> int:
-    report = start(args.directory)
+    try:
+        report = start(args.directory)
+    except OSError as exc:  # DIR is a file, not writable...: say so, no traceback
+        print(f"cnncourse start: cannot write the workspace {args.directory!r}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 2
     for name in report.written:
         print(f"  new      {name}")
     for name in report.updated_beside:
@@ -247,9 +301,18 @@ def _start_command(args) -> int:
 
 
 def _progress_command(args) -> int:
-    results = progress(args.directory, timeout=args.timeout, show_progress=not args.quiet)
+    if args.timeout <= 0:
+        print(f"cnncourse progress: --timeout must be a number of seconds > 0 (got {args.timeout})",
+              file=sys.stderr)
+        return 2
+    try:
+        results = progress(args.directory, timeout=args.timeout, show_progress=not args.quiet)
+    except FileNotFoundError as exc:
+        print(f"cnncourse progress: {exc}", file=sys.stderr)
+        return 2
     if not results:
-        print(f"no exercises found in {args.directory}")
+        print(f"no exercises found in {args.directory}: lessons are the NN_name.ipynb files "
+              f"that `cnncourse start` writes")
         return 0
     print(format_table(results))
     return 0

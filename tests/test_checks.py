@@ -559,3 +559,19 @@ def test_shift_prediction_is_computed_from_the_data():
     moved = np.roll(digit, 2, axis=1)
     moved[:, :2] = 0
     assert get_exercise("q01_shift_changed").reference(None) == np.mean(digit != moved)
+
+
+def test_a_big_nested_list_is_named_briefly():
+    # an array returned as .tolist() once gave a 1.4 MB failure message listing every float
+    output, name = record_value(np.zeros((8, 16, 28, 28)).tolist())
+    assert output is None and len(name) < 200 and "(8 items)" in name
+    with pytest.raises(AssertionError) as info:
+        check("conv2d", lambda *args, **kwargs: np.zeros((2, 3, 5, 5)).tolist())
+    assert "not_ndarray" in str(info.value) and len(str(info.value)) < 2000
+
+
+@pytest.mark.parametrize("question_id", ["q02_output_shape", "q01_shift_changed", "q02_params"])
+def test_prediction_given_as_a_numpy_array_is_judged_by_value(question_id, capsys):
+    answer = get_exercise(question_id).reference(None)
+    assert check_prediction(question_id, np.array(answer)).passed
+    assert capsys.readouterr().out.startswith(f"✓ {question_id}: right")

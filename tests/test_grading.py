@@ -180,6 +180,8 @@ def graded(tmp_path_factory):
                     "def helper(a, b):\n    return sg.correlate(a, b, mode='valid')"],
             corr="def correlate1d(x, k):\n    return helper(x, k)\n"),
         "not_json": "{ this is not JSON",
+        "huge_output": make_notebook(  # over the kernel's 256 MB file size limit
+            corr="def correlate1d(x, k):\n    return np.zeros(2**25 + 1)\n"),
         "nested": make_notebook(),
     }
     for name, attack in WRONG_WITH.items():
@@ -225,7 +227,7 @@ def _points(graded, student):
     ("memory_bomb", (0, 1)), ("import_error", (0, 1)), ("deleted_tests", (2, 1)),
     ("edited_tests", (0, 0)), ("always_equal", (0, 0)), ("reference", (0, 1)),
     ("reference_hidden", (0, 1)), ("not_json", (0, 0)), ("missing", (0, 0)), ("writer", (2, 1)),
-    ("monkeypatch_correct", (2, 1)),
+    ("monkeypatch_correct", (2, 1)), ("huge_output", (0, 1)),
     *[(name, (0, 0)) for name in WRONG_WITH],
 ])
 def test_each_submission_gets_its_score(graded, student, expected):
@@ -250,6 +252,8 @@ def test_statuses_and_messages_say_what_happened(graded):
     assert s("not_json")["fx_out_size"].status == "invalid"
     assert s("missing")["fx_out_size"].status == "missing"
     assert "Evil" in s("always_equal")["fx_correlate1d"].message
+    assert s("huge_output")["fx_correlate1d"].status == "failed"
+    assert "output too large" in s("huge_output")["fx_correlate1d"].message
 
 
 def test_gradebook_csv_and_feedback_come_from_the_grader(graded):

@@ -135,6 +135,13 @@ def test_a_record_cut_short_by_a_dying_kernel_names_the_running_case(tmp_path):
     assert results.running == 0 and not results.done and not results.outcomes
 
 
+def test_an_array_cut_short_by_the_file_size_limit_names_the_running_case(tmp_path):
+    header = {**_CASE0, "value": {"k": "array", "dtype": "<f8", "shape": [4], "nbytes": 32}}
+    (tmp_path / "r").write_bytes(_rec({"start": 0}) + _rec(header, bytes(8)))
+    results = read_results(tmp_path / "r", CASES)
+    assert results.running == 0 and not results.done and not results.outcomes
+
+
 def test_integrity_follows_aliases_helpers_and_dynamic_imports():
     cells = [
         (3, "import torch.nn.functional as F\nfrom scipy import signal\nimport numpy as np"),
@@ -228,3 +235,36 @@ def test_gradebook_is_written_atomically_with_short_messages(tmp_path):
     assert text.splitlines() == ["student,lesson,exercise,points,max_points,status,message",
                                  "ann,l1,f,1,2,failed,✗ f: 1 of 3 fail"]
     assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]
+
+
+def test_grade_command_refuses_an_out_file_and_takes_a_lesson_file_name(tmp_path, monkeypatch, capsys):
+    from cnncourse import cli
+    from cnncourse.grading import batch
+
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    out_file = tmp_path / "grades.csv"
+    out_file.write_text("keep me")
+    assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(out_file), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "--out must be a folder" in err and "grades.csv" in err
+    assert out_file.read_text() == "keep me"
+
+    seen = {}
+    monkeypatch.setattr(batch, "grade", lambda *args, lessons=None, **kwargs: seen.setdefault("l", lessons) and [])
+    assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "o"), "--no-progress",
+                     "--lessons", "notebooks/02_convolution.ipynb", "03_pooling"]) == 0
+    assert seen["l"] == ["02_convolution", "03_pooling"]
+
+
+def test_an_out_folder_inside_the_submissions_is_not_graded_as_a_student(tmp_path):
+    from pathlib import Path
+
+    from cnncourse.grading.batch import grade
+
+    source = Path(__file__).parent / "fixtures" / "lessons"
+    (tmp_path / "subs" / "dave").mkdir(parents=True)
+    (tmp_path / "subs" / "dave" / "90_fixture.ipynb").write_text("{ not JSON")
+    out = tmp_path / "subs" / "grades"
+    for _ in range(2):  # the second run finds out/ among the student folders
+        rows = grade(tmp_path / "subs", out, source_dir=source, progress=False)
+        assert {r.student for r in rows} == {"dave"} and all(r.status == "invalid" for r in rows)

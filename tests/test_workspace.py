@@ -215,3 +215,86 @@ def test_progress_runs_each_notebook_and_reports_each_exercise(tmp_path, capsys,
 def test_progress_without_workspace_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="cnncourse start"):
         workspace.progress(tmp_path / "missing", show_progress=False)
+
+
+# ------------------------------------------------------------------ what a learner does wrong
+def _error(ename, evalue):
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[])
+
+
+def test_progress_command_without_workspace_prints_a_message_not_a_traceback(tmp_path, capsys):
+    missing = tmp_path / "my work"
+    assert cli.main(["progress", str(missing), "--quiet"]) == 2
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and f"cnncourse start '{missing}'" in err
+
+
+def test_start_on_a_file_and_progress_with_no_timeout_are_refused(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    assert cli.main(["start", str(a_file), "--no-lab"]) == 2
+    assert cli.main(["progress", str(tmp_path), "--timeout", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and "--timeout" in err and "(got 0)" in err
+    assert a_file.read_text() == "mine"
+
+
+def test_results_name_a_failed_definition_and_an_interrupted_cell():
+    nb = read_notebook(FIXTURE)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.execution_count, cell.outputs = 1, []
+    nb.cells[3].outputs = [_error("SyntaxError", "incomplete input (123.py, line 1)")]
+    nb.cells[4].outputs = [_error("NameError", "name 'q03_pool_params' is not defined")]
+    nb.cells[7].outputs = [_error("KeyboardInterrupt", "")]
+    nb.cells[10].outputs = [_error("NameError", "name 'correlate2d' is not defined")]
+    table = {r.exercise: r.message for r in workspace.results_of(nb, "90_fixture")}
+    assert table["q03_pool_params"].startswith("the cell that defines it failed: SyntaxError")
+    assert "longer than the time allowed" in table["conv_output_size"]
+    assert "not done yet, or renamed?" in table["correlate2d"]
+
+
+def test_progress_reports_a_deleted_test_cell(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    nb = student_version(read_notebook(FIXTURE))
+    del nb.cells[10]  # the test cell of correlate2d
+    nbformat.write(nb, str(work / FIXTURE.name))
+    monkeypatch.setattr(workspace, "run_notebook", lambda path, **kwargs: read_notebook(path))
+    results = workspace.progress(work, show_progress=False, source=FIXTURES)
+    missing = [r for r in results if r.exercise == "correlate2d"]
+    assert len(results) == 3 and len(missing) == 1 and not missing[0].passed
+    assert "test cell missing" in missing[0].message and missing[0].points > 0
+
+
+@pytest.mark.slow
+def test_progress_goes_on_after_an_endless_loop(tmp_path):
+    work = tmp_path / "with spaces"
+    work.mkdir()
+    nb = read_notebook(FIXTURE)
+    nb.cells[6].source = "def conv_output_size(*args, **kwargs):\n    while True:\n        pass\n"
+    nbformat.write(nb, str(work / FIXTURE.name))
+    table = {r.exercise: r for r in workspace.progress(work, timeout=3, show_progress=False)}
+    assert "longer than the time allowed" in table["conv_output_size"].message
+    assert table["correlate2d"].passed and table["q03_pool_params"].passed
+
+
+def test_start_writes_again_a_lesson_the_learner_deleted(tmp_path):
+    work = tmp_path / "work"
+    workspace.start(work, source=FIXTURES)
+    (work / FIXTURE.name).unlink()
+    report = workspace.start(work, source=FIXTURES)
+    assert report.written == [FIXTURE.name] and (work / FIXTURE.name).exists()
+    assert workspace.start(work, source=FIXTURES).unchanged == [FIXTURE.name]
+
+
+def test_progress_reports_a_notebook_that_is_not_json_and_goes_on(tmp_path, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / FIXTURE.name).write_text("{ not JSON")
+    nbformat.write(student_version(read_notebook(FIXTURE)), str(work / "91_other.ipynb"))
+    monkeypatch.setattr(workspace, "run_notebook", lambda path, **kwargs: read_notebook(path))
+    results = workspace.progress(work, show_progress=False, source=FIXTURES)
+    broken = [r for r in results if r.lesson == FIXTURE.stem]
+    assert len(broken) == 3 and all("cannot read" in r.message and not r.passed for r in broken)
+    assert len([r for r in results if r.lesson == "91_other"]) == 3

@@ -227,11 +227,14 @@ def _type_name(value) -> str:
     return f"{t.__module__}.{t.__qualname__}"
 
 
+_MAX_ITEMS = 16  # longer lists/tuples are not a shape nor a tuple of gradients
+
+
 def record_value(value) -> tuple[object, str]:
     """Turn whatever the learner returned into ``(plain output, type name)``.
 
     Only exact ``np.ndarray`` objects (not subclasses), tuples of them, Python ints and floats
-    (NumPy scalars become Python numbers) and tuples/lists of ints are kept; anything else is
+    (NumPy scalars become Python numbers) and tuples/lists of up to 16 ints are kept; anything else is
     recorded as ``None`` with its type name, so that ``diagnose`` can say what came back.
     """
     if type(value) is np.ndarray:
@@ -243,8 +246,13 @@ def record_value(value) -> tuple[object, str]:
     if isinstance(value, (np.integer, np.floating)):
         return value.item(), _type_name(value)
     if type(value) in (tuple, list):
+        brief = f"{type(value).__name__}[{{}}, ... ({len(value)} items)]"
+        if len(value) > _MAX_ITEMS:  # e.g. an array turned into nested lists: name it briefly
+            return None, brief.format(record_value(value[0])[1])
         inner = [record_value(v) for v in value]
         name = f"{type(value).__name__}[{', '.join(n for _, n in inner)}]"
+        if len(name) > 100:
+            name = brief.format(inner[0][1])
         if all(n == "numpy.ndarray" for _, n in inner) and type(value) is tuple and inner:
             return tuple(v for v, _ in inner), name
         if all(type(v) is int for v, _ in inner):

@@ -52,7 +52,7 @@ class Prediction(Exercise):
         """Judge the learner's value (the output of the single case)."""
         expected = self.reference(_CASE)
         outcome = outcomes[0]
-        value = outcome.output
+        value = _plain(outcome.output)
         if self._correct(value, expected):
             return Verdict(True, 1, f"✓ {self.id}: right ({_show(expected)})", None)
         fail = f"✗ {self.id}: "
@@ -70,6 +70,17 @@ class Prediction(Exercise):
                                f"{_show(expected)}: {self.explain}", variant.key)
         return Verdict(False, 1, fail + f"your answer {_show(value)} is not right; the answer is "
                        f"{_show(expected)}: {self.explain}", "wrong_answer")
+
+
+def _plain(value):
+    """A small NumPy array of numbers as a learner means it: a 1-d int array (``np.array(shape)``)
+    as a tuple of ints, a 0-d array as a number; anything else unchanged."""
+    if type(value) is np.ndarray and value.dtype.kind in "iuf" and value.size <= 16:
+        if value.ndim == 0:
+            return value.item()
+        if value.ndim == 1 and value.dtype.kind in "iu":
+            return tuple(int(v) for v in value)
+    return value
 
 
 def _show(value) -> str:

@@ -97,6 +97,10 @@ def grade(submissions, out, *, lessons=None, source_dir=None, jobs: int = 1,
     plans: dict[str, LessonPlan] = {name: prepare_lesson(load_source(source_dir / f"{name}.ipynb"))
                                     for name in names}
     found = find_submissions(submissions, names)
+    root = submissions / "submitted" if (submissions / "submitted").is_dir() else submissions
+    for student in list(found):  # --out inside the submissions folder is not a student
+        if (root / student).resolve() == out.resolve():
+            del found[student]
     if not found:
         raise ValueError(f"no student folders in {submissions}: expected one folder per student "
                          f"(or nbgrader's submitted/<student>/<assignment>/)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 __all__ = ["register", "run"]
 
@@ -59,8 +60,14 @@ def run(args) -> int:
         return 2
     limits = Limits(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
                     memory_mb=args.memory)
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        print(f"cnncourse grade: --out must be a folder (it gets gradebook.csv and feedback/), "
+              f"got the file {args.out}", file=sys.stderr)
+        return 2
+    # `02_convolution.ipynb` or `notebooks/02_convolution.ipynb` (tab completion) name a lesson too
+    lessons = [Path(name).name.removesuffix(".ipynb") for name in args.lessons or []] or None
     try:
-        rows = grade(args.submissions, args.out, lessons=args.lessons, source_dir=args.source,
+        rows = grade(args.submissions, args.out, lessons=lessons, source_dir=args.source,
                      jobs=args.jobs, limits=limits, force=args.force,
                      allow_reference=args.allow_reference, progress=not args.no_progress)
     except ValueError as exc:

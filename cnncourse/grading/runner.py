@@ -245,6 +245,11 @@ class _Grading:
                     f"`{ex.function}` is a {results.not_callable}, not a function")
             return _row(job, prep, "failed", f"{ex.id}: {what} when the notebook has run: was its "
                         f"cell deleted or renamed, or did it raise an error?")
+        if not results.done and "File too large" in (cell.error or ""):  # RLIMIT_FSIZE
+            return _row(job, prep, "failed", f"{ex.id}: {ex.function} returned an output too large "
+                        f"to check{where} (over the grader's file size limit): the cases are small "
+                        f"(see `check({ex.id!r}, {ex.function})` in your notebook); compare the "
+                        f"shape of your output with the expected one")
         if not results.done:
             return _row(job, prep, "error", f"the grader's call of {ex.function} did not complete"
                         f"{where}: {cell.error or 'no results'} (does the notebook change how "

@@ -101,6 +101,10 @@ def _placeholder(module, qualname):
     return cls()
 
 
+class _CutShort(Exception):
+    """An array's bytes end before their announced size: the record was cut short."""
+
+
 class _Reader:
     def __init__(self, data: bytes):
         self.data, self.pos = data, 0
@@ -127,7 +131,9 @@ class _Reader:
         return header
 
     def blob(self, nbytes) -> bytes:
-        _expect(type(nbytes) is int and 0 <= nbytes <= len(self.data) - self.pos, "bad blob size")
+        _expect(type(nbytes) is int and nbytes >= 0, "bad blob size")
+        if nbytes > len(self.data) - self.pos:
+            raise _CutShort  # the kernel died or hit the file size limit while writing it
         blob = self.data[self.pos:self.pos + nbytes]
         self.pos += nbytes
         return blob
@@ -231,7 +237,10 @@ def read_results(path: str | Path, cases: list[Case], max_bytes: int = 1 << 30) 
         elif "case" in header:
             i = header["case"]
             _expect(i == results.running, "a result for a case that did not start")
-            results.outcomes.append(_replay(cases[i], header, reader))
+            try:
+                results.outcomes.append(_replay(cases[i], header, reader))
+            except _CutShort:  # like a header cut short: case i started and never finished
+                break
             results.running = None
         elif "interrupted" in header:
             results.interrupted = True
