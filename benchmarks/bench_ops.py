@@ -200,7 +200,9 @@ def _print_table(rows, peak):
         c for c in ("torch_ops cuda", "F cuda") if any(c in r["seconds"]["fwd"] for r in rows)]
     head = f"{'layer':<12} {'input x weight':<28} {'dir':<3} " + " ".join(
         f"{c + ' ms':>15}" for c in columns)
+    cuda = "torch_ops cuda" in columns
     head += f" {'GFLOP/s numpy|ops|F':>21} {'numpy/F':>8} {'ops/F':>6}"
+    head += f" {'cuda ops/F':>10}" if cuda else ""
     print(head)
     print("-" * len(head))
     for row in rows:
@@ -216,8 +218,9 @@ def _print_table(rows, peak):
             gf = row["gflops"].get(direction)
             gf_text = "|".join(f"{gf[c]:.1f}" for c in ("numpy", "torch_ops", "F")) if gf else "-"
             ratios = row["ratio_to_F"][direction]
-            print(f"{row['name']:<12} {shapes:<28} {direction:<3} {cells} {gf_text:>21} "
-                  f"{ratios['numpy']:>8.2f} {ratios['torch_ops']:>6.2f}")
+            line = (f"{row['name']:<12} {shapes:<28} {direction:<3} {cells} {gf_text:>21} "
+                    f"{ratios['numpy']:>8.2f} {ratios['torch_ops']:>6.2f}")
+            print(line + (f" {ratios['torch_ops cuda']:>10.2f}" if cuda else ""))
     print(f"\nfloat32 matmul peak (np.matmul 2048x2048): {peak:.1f} GFLOP/s. "
           f"Ratios are time / time of F on the same device (> 1 means slower than F).")
     naive_rows = [r for r in rows if r["naive_images"]]
@@ -260,9 +263,11 @@ def run(quick=False, repeats=None, out=DEFAULT_OUT, threads=None):
         _add_ratios(row)
     summary = {}
     for direction in ("fwd", "bwd"):
-        for col in ("numpy", "torch_ops"):
-            summary[f"conv2d {direction} geomean {col}/F"] = _geomean(
-                [r["ratio_to_F"][direction][col] for r in rows if r["kind"] == "conv2d"])
+        for col in ("numpy", "torch_ops", "torch_ops cuda"):
+            ratios = [r["ratio_to_F"][direction].get(col) for r in rows if r["kind"] == "conv2d"]
+            if None not in ratios:  # no CUDA column without a GPU
+                name = "torch_ops cuda/F cuda" if col.endswith("cuda") else f"{col}/F"
+                summary[f"conv2d {direction} geomean {name}"] = _geomean(ratios)
     _print_table(rows, peak)
     print()
     for key, value in summary.items():

@@ -1,8 +1,26 @@
-"""Test helper: PyTorch autograd in float64 as the outside oracle for forward and backward."""
+"""Test helpers: PyTorch autograd in float64 as the outside oracle for forward and backward, and\nthe devices a test can run on."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
+
+# Parametrize a test over these to run it on the CPU and, where there is one, on a CUDA GPU
+# (the `gpu` mark makes tests/conftest.py skip the CUDA case on machines without CUDA).
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
+
+
+def torch_forward(fn, *arrays):
+    """``fn`` on float64 tensors made from ``arrays``, without autograd, as a NumPy array.
+
+    For cases whose backward PyTorch gets wrong: for a max-pooling window that lies entirely in
+    the padding, ``return_indices`` gives an index past the input (2 for a 2-pixel input, torch
+    2.13), so the CPU backward writes out of bounds (it aborted a test process with torch 2.11).
+    """
+    with torch.no_grad():
+        tensors = [None if a is None else torch.as_tensor(np.asarray(a, dtype=np.float64))
+                   for a in arrays]
+        return fn(*tensors).numpy()
 
 
 def torch_oracle(fn, *arrays, grad_out=None):

@@ -105,9 +105,10 @@ def test_all_loaders_work_with_networking_impossible(tmp_path):
         load_mnist("train"); load_mnist("test")
         print("ALL LOADED", len(SAMPLE_IMAGES))
     """)
+    python_path = [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]
     env = dict(os.environ, SKIMAGE_DATADIR=str(tmp_path / "skimage"), HOME=str(tmp_path),
                XDG_CACHE_HOME=str(tmp_path / "cache"), CNNCOURSE_DATA_DIR=str(tmp_path / "cc"),
-               PYTHONPATH=str(ROOT))
+               PYTHONPATH=os.pathsep.join(python_path))
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]

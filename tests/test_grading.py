@@ -365,16 +365,25 @@ def test_kernel_runs_under_limits_in_a_private_folder(tmp_path, monkeypatch):
     probe = textwrap.dedent("""\
         import json, os, resource, subprocess
         child = subprocess.Popen(["sleep", "300"])
-        json.dump({"as": resource.getrlimit(resource.RLIMIT_AS)[0], "cwd": os.getcwd(),
-                   "home": os.environ["HOME"], "secret": os.environ.get("GRADER_SECRET_TOKEN"),
-                   "threads": os.environ.get("OMP_NUM_THREADS"), "child": child.pid},
+        mapped = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        json.dump({"as": resource.getrlimit(resource.RLIMIT_AS)[0], "mapped": mapped,
+                   "cwd": os.getcwd(), "home": os.environ["HOME"],
+                   "secret": os.environ.get("GRADER_SECRET_TOKEN"),
+                   "threads": os.environ.get("OMP_NUM_THREADS"),
+                   "gpus": os.environ.get("CUDA_VISIBLE_DEVICES"), "child": child.pid},
                   open("probe.json", "w"))""")
     with KernelSession(work, tmp_path / "private", Limits(memory_mb=1024)) as session:
         assert session.run(probe, 30).status == "ok"
         assert not session.connection_file.exists()
+        # The limit counts from after NumPy and PyTorch are loaded: 512 MiB of a 1024 MiB
+        # budget fits (an absolute 1 GiB would not: PyTorch alone maps more than 512 MiB).
+        big = "import numpy as np, torch\nx = np.ones(2**26)\ndel x"
+        assert session.run(big, 30).status == "ok"
         assert session.run("import numpy as np\nx = np.ones(2**28)", 30).error.startswith("MemoryError")
     seen = json.loads((work / "probe.json").read_text())
-    assert seen["as"] == 1024 * 2**20
+    libraries = seen["as"] - 1024 * 2**20  # what was mapped when the limit was set
+    assert 100 * 2**20 < libraries <= seen["mapped"], seen
+    assert seen["gpus"] == ""
     assert seen["cwd"] == str(work) and seen["home"].startswith(str(tmp_path / "private"))
     assert seen["secret"] is None and seen["threads"] == "1"
     with pytest.raises(ProcessLookupError):  # the kernel's children die with it

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given
 
+from _oracle import DEVICES
 from _strategies import conv_cases
 from cnncourse import numpy_ops
 from cnncourse.torch_ops import Conv2dFunction, conv2d, conv2d_backward
@@ -93,20 +94,23 @@ def test_matches_numpy_ops(case):
             np.testing.assert_allclose(got.numpy(), want, **TOL)
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("kwargs", [
     dict(stride=1, padding=0, dilation=1, groups=1),
     dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2),
     dict(stride=1, padding="same", dilation=2, groups=1),
 ])
-def test_conv2d_function_gradcheck(kwargs):
-    x, weight, bias = _tensors(_random_case((1, 2, 5, 4), (2, 2 // kwargs["groups"], 3, 2)))
+def test_conv2d_function_gradcheck(kwargs, device):
+    x, weight, bias = _tensors(_random_case((1, 2, 5, 4), (2, 2 // kwargs["groups"], 3, 2)),
+                               device)
     assert torch.autograd.gradcheck(Conv2dFunction.apply, (x, weight, bias, *kwargs.values()))
 
 
-def test_conv2d_function_second_derivative():
+@pytest.mark.parametrize("device", DEVICES)
+def test_conv2d_function_second_derivative(device):
     # The hand-written backward is made of differentiable tensor ops, so it can be
     # differentiated again (needed e.g. for gradient penalties).
-    x, weight, bias = _tensors(_random_case((1, 2, 5, 4), (2, 1, 2, 3)))
+    x, weight, bias = _tensors(_random_case((1, 2, 5, 4), (2, 1, 2, 3)), device)
     assert torch.autograd.gradgradcheck(Conv2dFunction.apply, (x, weight, bias, 1, 1, 1, 2),
                                         fast_mode=True)
 
@@ -118,14 +122,22 @@ def test_conv2d_function_skips_gradients_not_needed():
     assert x.grad is None and weight.grad.shape == weight.shape
 
 
-def test_float32_stays_float32_and_is_accurate():
-    x, weight, bias = (t.detach() for t in _tensors(_random_case((2, 3, 9, 9), (4, 3, 3, 3)),
-                                                      dtype=torch.float32))
+@pytest.mark.parametrize("device", DEVICES)
+def test_float32_stays_float32_and_is_accurate(device):
+    case = _random_case((2, 3, 9, 9), (4, 3, 3, 3))
+    x, weight, bias = (t.detach() for t in _tensors(case, device, dtype=torch.float32))
     out = conv2d(x, weight, bias, padding=1)
-    assert out.dtype == torch.float32
-    torch.testing.assert_close(out, F.conv2d(x, weight, bias, padding=1), rtol=1e-5, atol=1e-5)
+    assert out.dtype == torch.float32 and out.device == x.device
+    # The reference is float64 on the CPU: on a GPU, F.conv2d in float32 may use TF32 (10-bit
+    # mantissa) and would be the less accurate of the two.
+    exact = [t.detach() for t in _tensors(case)]
+    torch.testing.assert_close(out.cpu(), F.conv2d(*exact, padding=1).float(),
+                               rtol=1e-5, atol=1e-5)
     grads = conv2d_backward(torch.ones_like(out), x, weight, bias, padding=1)
-    assert all(g.dtype == torch.float32 for g in grads)
+    assert all(g.dtype == torch.float32 and g.device == x.device for g in grads)
+    exact_grads = conv2d_backward(torch.ones(out.shape, dtype=torch.float64), *exact, padding=1)
+    for got, want in zip(grads, exact_grads):
+        torch.testing.assert_close(got.cpu(), want.float(), rtol=1e-5, atol=1e-4)
 
 
 BAD_ARGS = [  # x shape, weight shape, bias shape, kwargs, error, part of the message

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from _oracle import DEVICES
 from cnncourse.torch_ops import layers
 
 SAME_ARGS = [  # class name, constructor arguments (identical for both libraries)
@@ -99,13 +100,14 @@ def _tiny_cnn(lib):
     ).double()
 
 
-def test_tiny_model_trains_exactly_like_torch_nn():
+@pytest.mark.parametrize("device", DEVICES)
+def test_tiny_model_trains_exactly_like_torch_nn(device):
     torch.manual_seed(0)
-    ours = _tiny_cnn(layers)
+    ours = _tiny_cnn(layers).to(device)
     torch.manual_seed(0)
-    theirs = _tiny_cnn(nn)
-    x = torch.randn(8, 1, 12, 12, dtype=torch.float64)
-    y = torch.randint(0, 3, (8,))
+    theirs = _tiny_cnn(nn).to(device)
+    x = torch.randn(8, 1, 12, 12, dtype=torch.float64).to(device)
+    y = torch.randint(0, 3, (8,)).to(device)
     optimizers = [torch.optim.SGD(m.parameters(), lr=0.2, momentum=0.9) for m in (ours, theirs)]
     losses = []
     for step in range(6):

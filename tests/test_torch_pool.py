@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from _oracle import DEVICES
 from _strategies import pool_cases
 from cnncourse import numpy_ops
 from cnncourse.torch_ops import (
@@ -64,7 +65,7 @@ def _compare_with_torch(op, case, device="cpu"):
     x = torch.from_numpy(x).to(device).requires_grad_()
     expected = oracle(x, *args, **kwargs)
     # With dilation a max-pooling window can fall entirely into the padding: the output is
-    # -inf and PyTorch sends its gradient to an arbitrary pixel; tested separately below.
+    # -inf and PyTorch's backward is undefined there (so it must not run); tested below.
     assume(torch.isfinite(expected).all())
     grad_out = _grad_out_like(expected)
     (want,) = torch.autograd.grad(expected, x, grad_out)
@@ -113,8 +114,9 @@ def test_matches_numpy_ops(op, data):
     (AvgPool2dFunction, ((2, 3), 1, (1, 1), False)),
     (AdaptiveAvgPool2dFunction, ((3, 4),)),
 ])
-def test_functions_gradcheck(function, args):
-    x = torch.randn(1, 1, 6, 5, dtype=torch.float64, requires_grad=True)
+@pytest.mark.parametrize("device", DEVICES)
+def test_functions_gradcheck(function, args, device):
+    x = torch.randn(1, 1, 6, 5, dtype=torch.float64, device=device, requires_grad=True)
     assert torch.autograd.gradcheck(function.apply, (x, *args))
 
 

@@ -39,7 +39,8 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--notebook-timeout", type=float, default=300.0,
                    help="seconds for all of a learner's cells together (default 300)")
     p.add_argument("--memory", type=int, default=3072, metavar="MB",
-                   help="memory (address space) limit of each learner kernel in MiB (default 3072)")
+                   help="address space each learner kernel may map beyond NumPy and PyTorch, "
+                        "in MiB (default 3072)")
     p.add_argument("--force", action="store_true", help="regrade submissions already in the journal")
     p.add_argument("--allow-reference", action="store_true",
                    help="only flag solutions that call the reference implementation (default: zero)")

@@ -3,15 +3,17 @@
 The kernel is an ordinary ipykernel started by nbclient from a private kernel spec whose command
 first lowers the process's resource limits and then ``exec``-s ipykernel:
 
-- ``RLIMIT_AS`` (address space, ``--memory``): a memory bomb gets ``MemoryError`` or dies,
-  the machine does not swap;
+- ``RLIMIT_AS`` (address space): a memory bomb gets ``MemoryError`` or dies, the machine does
+  not swap. NumPy and PyTorch are imported first and the limit is what the process maps then
+  plus ``--memory``: a CUDA build of PyTorch alone maps gigabytes of libraries, which would
+  otherwise leave the learner nothing (or fail ``import torch``);
 - ``RLIMIT_CPU`` (a backstop a little above the notebook's time budget) and ``RLIMIT_FSIZE``
   (no file larger than 256 MB), ``RLIMIT_CORE`` 0.
 
 It runs in a private temporary folder (its working directory, ``HOME``, ``TMPDIR``, IPython and
 Jupyter folders), with a whitelisted environment (no tokens from the grader's environment), one
-BLAS/OpenMP thread, and its connection file deleted as soon as the grader has connected, so other
-kernels cannot find it. A cell that runs past its timeout is interrupted; a kernel that does not
+BLAS/OpenMP thread, no GPU (grades must not depend on the grader's hardware), and its connection
+file deleted as soon as the grader has connected, so other kernels cannot find it. A cell that runs past its timeout is interrupted; a kernel that does not
 answer after that, or that died, is killed together with its whole process group.
 """
 from __future__ import annotations
@@ -40,12 +42,25 @@ __all__ = ["Limits", "CellResult", "KernelSession", "kernel_environment", "copy_
 _LAUNCH = """\
 import os, resource, sys
 memory, cpu, fsize = (int(v) for v in sys.argv[1:4])
-for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu),
+sys.argv = ["ipykernel_launcher", "-f", sys.argv[4]]
+if sys.path and sys.path[0] == "":  # as ipykernel_launcher: the learner's folder is no module source
+    del sys.path[0]
+for name in ("numpy", "torch"):  # mapped before the limit, so they do not count against it
+    try:
+        __import__(name)
+    except ImportError:
+        pass
+try:
+    mapped = int(open("/proc/self/statm").read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+except (OSError, ValueError):  # no /proc (macOS): the limit is --memory alone
+    mapped = 0
+for limit, value in ((resource.RLIMIT_AS, mapped + memory), (resource.RLIMIT_CPU, cpu),
                      (resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_CORE, 0)):
     if value >= 0:
         hard = value + 10 if limit == resource.RLIMIT_CPU else value
         resource.setrlimit(limit, (value, hard))
-os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", *sys.argv[4:]])
+from ipykernel.kernelapp import launch_new_instance
+launch_new_instance()
 """
 _KEEP_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "CONDA_PREFIX",
              "SYSTEMROOT")
@@ -59,8 +74,10 @@ class Limits:
     Args:
         cell_timeout: seconds one cell (or one exercise's check) may run. Default 60.
         notebook_timeout: seconds all the learner's cells together may run. Default 300.
-        memory_mb: address-space limit of the kernel in MiB (NumPy + PyTorch + IPython
-            need about 1 GiB). Default 3072.
+        memory_mb: address space in MiB the kernel may map beyond NumPy and PyTorch, which
+            are loaded before the limit is set (the kernel itself takes about 200 MiB of it,
+            300 MiB once Matplotlib has drawn).
+            Default 3072.
         startup_timeout: seconds to wait for the kernel to start. Default 60.
     """
 
@@ -104,9 +121,10 @@ def kernel_environment(home: Path, mpl_dir: Path | None = None) -> dict[str, str
     for name, folder in folders.items():
         folder.mkdir(parents=True, exist_ok=True)
         env[name] = str(folder)
-    env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1", MALLOC_ARENA_MAX="2", PYTHONNOUSERSITE="1",
-               PYTHONDONTWRITEBYTECODE="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env.update(MPLBACKEND="Agg", CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1",
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", MALLOC_ARENA_MAX="2",
+               PYTHONNOUSERSITE="1", PYTHONDONTWRITEBYTECODE="1",
+               PYDEVD_DISABLE_FILE_VALIDATION="1")
     return env
 
 
