@@ -64,7 +64,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
 
     Padding is ``-inf``, so a padded position is never the maximum. (With dilation a window
     can skip over every real pixel and see only padding; its output is then ``-inf`` and it
-    passes no gradient back, where PyTorch passes it to an arbitrary pixel.)
+    passes no gradient back, where PyTorch's saved index points past the input.)
 
     Args:
         x: input ``(N, C, H, W)``, floating point.
