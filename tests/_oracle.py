@@ -1,4 +1,5 @@
-"""Test helpers: PyTorch autograd in float64 as the outside oracle for forward and backward, and\nthe devices a test can run on."""
+"""Test helpers: PyTorch autograd in float64 as the outside oracle for forward and backward, and
+the devices a test can run on."""
 from __future__ import annotations
 
 import numpy as np
