@@ -1,8 +1,10 @@
 """Real datasets that work offline, and full-size MNIST one call away.
 
-Every loader returns ``(images, labels)`` as NumPy arrays (images ``(N, H, W)``, labels
-``int64``), or, with ``as_torch=True``, ``float32`` tensors ``(N, C, H, W)`` in ``[0, 1]``
-and ``int64`` labels ready for a ``torch.nn`` CNN. Splits are fixed and seeded.
+Every dataset loader returns ``(images, labels)`` as NumPy arrays (images ``(N, H, W)``,
+labels ``int64``), or, with ``as_torch=True``, ``float32`` tensors ``(N, C, H, W)`` in
+``[0, 1]`` and ``int64`` labels ready for a ``torch.nn`` CNN. Splits are fixed and seeded.
+The lesson-6 loaders return one labelled scene each (a named tuple: image, mask or boxes,
+...), from which a lesson cuts its own patches.
 
 ==========================  ==========================================================
 :func:`load_mnist`          MNIST digits: 8,000 / 2,000 bundled (offline), or the full
@@ -13,6 +15,14 @@ and ``int64`` labels ready for a ``torch.nn`` CNN. Splits are fixed and seeded.
 :func:`load_faces`          200 25x25 faces / non-faces (LFW subset), 160 / 40 split
 :func:`load_textures`       brick / grass / gravel patches, spatially separated split
 :func:`make_shapes`         seeded synthetic lines, squares, circles, crosses
+:func:`load_face_photo`     astronaut / cameraman photos with hand-marked face boxes;
+                            :func:`face_cascade`, the LBP frontal-face detector
+:func:`compose_amount`      a handwritten number made of MNIST test digits, with its text
+:func:`load_page`           a photo of a printed page with its text lines marked
+:func:`load_cells`          512x512 fluorescence nuclei with an instance mask (125 nuclei);
+                            :func:`load_histology`, an unlabelled H&E photo
+:func:`load_landsat_clouds` a Landsat-8 cut, 6 bands, cloud labels from its quality band
+:func:`load_landsat_landcover`  a Landsat-8 RGB cut with 4 land-cover polygons
 :func:`to_torch`            NumPy ``(images, labels)`` -> tensors; :func:`as_dataset`
 ==========================  ==========================================================
 
@@ -28,6 +38,11 @@ from .mnist import DownloadError, load_mnist, mnist_dataset
 from .samples import SAMPLE_IMAGES, load_digits8x8, sample_image
 from .synthetic import SHAPE_CLASSES, make_shapes
 from .textures import TEXTURE_CLASSES, load_textures
+from .cells import load_cells, load_histology, nucleus_centres
+from .documents import compose_amount, load_page
+from .face_photos import FACE_PHOTOS, face_cascade, load_face_photo
+from .landsat import (CLOUD_BANDS, LANDCOVER_CLASSES, cloud_labels, load_landsat_clouds,
+                      load_landsat_landcover, qa_field)
 
 __all__ = [
     "load_mnist",
@@ -46,4 +61,18 @@ __all__ = [
     "FACE_CLASSES",
     "TEXTURE_CLASSES",
     "SHAPE_CLASSES",
+    "load_face_photo",
+    "face_cascade",
+    "compose_amount",
+    "load_page",
+    "load_cells",
+    "load_histology",
+    "nucleus_centres",
+    "load_landsat_clouds",
+    "load_landsat_landcover",
+    "qa_field",
+    "cloud_labels",
+    "FACE_PHOTOS",
+    "CLOUD_BANDS",
+    "LANDCOVER_CLASSES",
 ]

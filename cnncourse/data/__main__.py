@@ -12,7 +12,9 @@ import statistics
 import time
 from pathlib import Path
 
-from . import load_digits8x8, load_faces, load_mnist, load_textures, make_shapes, sample_image
+from . import (compose_amount, load_cells, load_digits8x8, load_face_photo, load_faces,
+               load_histology, load_landsat_clouds, load_landsat_landcover, load_mnist,
+               load_page, load_textures, make_shapes, sample_image)
 from ._bundled import FILES_DIR
 from .mnist import MNIST_SHA256, mnist_cache_dir
 from .samples import SAMPLE_IMAGES
@@ -65,6 +67,19 @@ def measure() -> list[tuple[str, str, int, tuple[float, float]]]:
          _median_time(load_textures)),
         ("shapes, make_shapes(10000)", "10000x28x28 float32", 0,
          _median_time(lambda: make_shapes(10000), 3)),
+        ("face photo, astronaut + box", "512x512 uint8", _size(skimage_dir / "astronaut.png"),
+         _median_time(lambda: load_face_photo("astronaut"))),
+        ("compose_amount(seed=0)", "32xW uint8", 0, _median_time(compose_amount)),
+        ("page scan + lines", "191x384 uint8", _size(skimage_dir / "page.png"),
+         _median_time(load_page)),
+        ("cells (fluorescence + mask)", "512x512 uint8 + mask", _size(FILES_DIR / "cells.npz"),
+         _median_time(load_cells)),
+        ("histology (H&E)", "300x500x3 uint8", _size(FILES_DIR / "cells.npz"),
+         _median_time(load_histology)),
+        ("Landsat clouds (6 bands + QA)", "512x512x6 uint16",
+         _size(FILES_DIR / "landsat_clouds.npz"), _median_time(load_landsat_clouds)),
+        ("Landsat land cover (RGB)", "640x256x3 uint16",
+         _size(FILES_DIR / "landsat_landcover.npz"), _median_time(load_landsat_landcover)),
     ]
     for name, (file, *_rest) in SAMPLE_IMAGES.items():
         shape = "x".join(map(str, sample_image(name).shape))

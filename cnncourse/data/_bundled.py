@@ -4,21 +4,28 @@ The files sit in ``cnncourse/data/files/`` so that they are installed with the p
 (``[tool.setuptools.package-data]`` in ``pyproject.toml``) and found the same way from a git
 checkout, an editable install or a wheel. They are only ever read: nothing is written into
 the package directory at run time. ``data/README.md`` at the repository root holds their
-data cards; ``scripts/build_mnist_subset.py`` rebuilds ``mnist10k.npz`` byte for byte.
+data cards; the scripts in :data:`BUILD_SCRIPT` (under ``scripts/``) rebuild them byte for byte.
 """
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-__all__ = ["FILES_DIR", "SHA256", "ChecksumError", "sha256_file", "bundled_file"]
+__all__ = ["FILES_DIR", "SHA256", "BUILD_SCRIPT", "ChecksumError", "sha256_file", "bundled_file"]
 
 FILES_DIR = Path(__file__).resolve().parent / "files"
 
 # SHA-256 of each bundled file; data/README.md records the same values.
 SHA256 = {
     "mnist10k.npz": "9dfa176f2efbde6a109d11acb05302663cc76577983ee85bc849d04d983236a3",
+    "cells.npz": "34753f25ffd3c1e353eb57d087dff3e4ab58aefe8b898ff4cc1e13cc7d0c3f6b",
+    "landsat_clouds.npz": "825de4fd13069661900f7eb9eb20f7dd120767ea2665af56bb5fc074d34c02e8",
+    "landsat_landcover.npz": "f758866632bf4fd0c16df368bf5fbda1e120896b25a36d8750792bd74c5eae3e",
 }
+# The script under scripts/ that rebuilds each file byte for byte.
+BUILD_SCRIPT = {"mnist10k.npz": "build_mnist_subset.py", "cells.npz": "build_cells.py",
+                "landsat_clouds.npz": "build_landsat.py",
+                "landsat_landcover.npz": "build_landsat.py"}
 
 
 class ChecksumError(OSError):
@@ -40,8 +47,8 @@ def _restore_hint(name: str) -> str:
         f"Restore it from a git checkout with `git checkout -- {rel}`, or reinstall the "
         f"package (`python -m pip install --force-reinstall --no-deps cnncourse`, or "
         f"`python -m pip install -e .` from the course folder)"
-        + (", or rebuild it with `python scripts/build_mnist_subset.py`."
-           if name == "mnist10k.npz" else ".")
+        + (f", or rebuild it with `python scripts/{BUILD_SCRIPT[name]}`."
+           if name in BUILD_SCRIPT else ".")
     )
 
 
