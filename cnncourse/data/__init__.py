@@ -21,8 +21,8 @@ The lesson-6 loaders return one labelled scene each (a named tuple: image, mask 
 :func:`load_page`           a photo of a printed page with its text lines marked
 :func:`load_cells`          512x512 fluorescence nuclei with an instance mask (125 nuclei);
                             :func:`load_histology`, an unlabelled H&E photo
-:func:`load_landsat_clouds` a Landsat-8 cut, 6 bands, cloud labels from its quality band
-:func:`load_landsat_landcover`  a Landsat-8 RGB cut with 4 land-cover polygons
+Landsat-8 cuts              :func:`load_landsat_clouds`: 6 bands, cloud labels from the
+                            quality band; :func:`load_landsat_landcover`: RGB, 4 polygons
 :func:`to_torch`            NumPy ``(images, labels)`` -> tensors; :func:`as_dataset`
 ==========================  ==========================================================
 
