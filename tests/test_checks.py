@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from cnncourse.checks import Outcome, call_case, check, check_prediction, exercises, get_exercise
+from cnncourse.checks import (CheckFailed, Outcome, call_case, check, check_prediction, exercises,
+                              get_exercise)
 from cnncourse.checks.core import record_value
 from cnncourse.checks.diagnose import GENERIC, same
 from cnncourse.checks.predictions import _show
@@ -23,13 +24,13 @@ def verdict_of(exercise_id, fn):
 
 
 def assert_diagnosis(exercise_id, fn, key):
-    with pytest.raises(AssertionError) as info:
-        check(exercise_id, fn)
+    with pytest.raises(CheckFailed) as info:
+        check(exercise_id, fn, raise_on_fail=True)
     verdict = verdict_of(exercise_id, fn)
     assert not verdict.passed
     assert verdict.diagnosis == key, verdict.message
     message = str(info.value)
-    assert message == verdict.message
+    assert message == verdict.message and info.value.verdict == verdict
     assert f"[{key}]" in message or key == "not_implemented"
     assert "expected" in message or key == "not_implemented"
     assert "What to" in message
@@ -460,9 +461,15 @@ def test_stub_says_not_done_yet():
     assert "not done yet" in verdict.message and "NotImplementedError" in verdict.message
 
 
-def test_a_failing_check_prints_nothing(capsys):
+def test_a_failing_check_prints_its_diagnosis_and_raises_nothing(capsys):
+    verdict = check("conv2d", conv_impl("kernel_flipped"))
+    assert not verdict.passed and verdict.status == "failed"
+    assert capsys.readouterr() == (verdict.message + "\n", "")
+
+
+def test_a_check_asked_to_raise_prints_nothing(capsys):
     with pytest.raises(AssertionError):
-        check("conv2d", conv_impl("kernel_flipped"))
+        check("conv2d", conv_impl("kernel_flipped"), raise_on_fail=True)
     assert capsys.readouterr() == ("", "")
 
 
@@ -474,8 +481,16 @@ def test_a_crash_shows_the_error_and_the_case():
 
 
 def test_check_refuses_a_non_function_with_advice():
+    verdict = check("conv2d", np.zeros(3))
+    assert verdict.diagnosis == "not_a_function" and verdict.status == "failed"
+    assert "check('conv2d', conv2d)" in verdict.message
     with pytest.raises(AssertionError, match=r"check\('conv2d', conv2d\)"):
-        check("conv2d", np.zeros(3))
+        check("conv2d", np.zeros(3), raise_on_fail=True)
+
+
+def test_an_ellipsis_is_not_done_yet():
+    verdict = check("conv2d", ...)
+    assert verdict.status == "not done" and "not done yet" in verdict.message
 
 
 def test_unknown_id_lists_the_valid_ones():
@@ -538,9 +553,10 @@ def test_prediction_common_wrong_answers_are_named(question_id):
     assert ex.variants, "every question lists at least one common wrong answer"
     for variant in ex.variants:
         with pytest.raises(AssertionError, match="not quite") as info:
-            check_prediction(question_id, variant.compute(None))
-        assert variant.title in str(info.value)
-        assert _show(ex.reference(None)) in str(info.value)
+            check_prediction(question_id, variant.compute(None), raise_on_fail=True)
+        message = " ".join(str(info.value).split())  # as read, whatever the line breaks
+        assert variant.title in message and _show(ex.reference(None)) in message
+        assert check_prediction(question_id, variant.compute(None)).diagnosis == variant.key
 
 
 @pytest.mark.parametrize("answer, key", [(..., "not_implemented"), (None, "not_implemented"),
@@ -565,9 +581,8 @@ def test_a_big_nested_list_is_named_briefly():
     # an array returned as .tolist() once gave a 1.4 MB failure message listing every float
     output, name = record_value(np.zeros((8, 16, 28, 28)).tolist())
     assert output is None and len(name) < 200 and "(8 items)" in name
-    with pytest.raises(AssertionError) as info:
-        check("conv2d", lambda *args, **kwargs: np.zeros((2, 3, 5, 5)).tolist())
-    assert "not_ndarray" in str(info.value) and len(str(info.value)) < 2000
+    verdict = check("conv2d", lambda *args, **kwargs: np.zeros((2, 3, 5, 5)).tolist())
+    assert "not_ndarray" in verdict.message and len(verdict.message) < 2000
 
 
 @pytest.mark.parametrize("question_id", ["q02_output_shape", "q01_shift_changed", "q02_params"])

@@ -42,6 +42,7 @@ __all__ = [
     "crop_to",
     "record_value",
     "check",
+    "yours_or_reference",
 ]
 
 
@@ -77,17 +78,39 @@ class Outcome:
 
 @dataclass
 class Verdict:
-    """The result of a check: ``message`` is the success line or the full diagnostic text;
-    ``diagnosis`` is the key of the likely mistake (``None`` when passed)."""
+    """The result of a check.
+
+    ``message`` is the whole text (the success line, the "not done yet" line or the full
+    diagnosis: what ``print(verdict)`` shows and the grader records); ``diagnosis`` is the key of
+    the likely mistake (``None`` when passed, ``"not_implemented"`` when not done). The other
+    fields are the parts of a failure message, kept apart so that it can be laid out as a block
+    (see :mod:`~cnncourse.checks.feedback`): ``headline``, ``mistake`` (what the learner probably
+    did), ``case_label`` and ``case`` (the smallest failing case, formatted), ``advice`` (what to
+    look at, or what to do).
+    """
 
     passed: bool
     n_cases: int
     message: str
     diagnosis: str | None = None
+    exercise: str = ""
+    n_failing: int = 0
+    headline: str = ""
+    mistake: str = ""
+    case_label: str = ""
+    case: str = ""
+    advice: str = ""
+
+    @property
+    def status(self) -> str:
+        """``"passed"``, ``"not done"`` (the stub is still there) or ``"failed"``."""
+        if self.passed:
+            return "passed"
+        return "not done" if self.diagnosis == "not_implemented" else "failed"
 
     def _ipython_display_(self) -> None:
-        """Show nothing when a check is the last line of a notebook cell: the check has printed
-        its line already (``print(verdict)`` or ``verdict.message`` shows it again)."""
+        """Show nothing when a check is the last line of a notebook cell: the check has shown
+        its verdict already (``print(verdict)`` shows the message again)."""
 
     def __str__(self) -> str:
         return self.message
@@ -288,12 +311,16 @@ def call_case(fn, case: Case) -> Outcome:
     return Outcome(output, type_name, error, after)
 
 
-def check(exercise_id: str, fn, hidden: bool = False) -> Verdict:
-    """Check the learner's function for one exercise, in this process.
+def check(exercise_id: str, fn, hidden: bool = False, *, raise_on_fail: bool | None = None) -> Verdict:
+    """Check the learner's function for one exercise, in this process, and show the verdict.
 
-    Prints one line ``✓ <id>: N cases passed`` on success and returns the :class:`Verdict`;
-    raises ``AssertionError`` with the full diagnosis otherwise. ``hidden=True`` runs another
-    seeded set of cases (used by hidden tests).
+    Shows one line ``✓ <id>: N cases passed``, a "not done yet" line, or the diagnosis (the
+    likely mistake, the smallest failing case, what to look at) — as a block in Jupyter, as
+    text elsewhere — and returns the :class:`Verdict`. It raises nothing, so a notebook runs on,
+    except when the notebook is graded by nbgrader or raising is asked for
+    (``raise_on_fail=True``, ``settings.raise_on_fail``, ``CNNCOURSE_RAISE_ON_FAIL=1``): then a
+    verdict that is not a pass raises :class:`~cnncourse.checks.feedback.CheckFailed`, an
+    ``AssertionError``. ``hidden=True`` runs another seeded set of cases (hidden tests).
 
     Example:
         >>> check("conv_output_size", lambda n, k, stride=1, padding=0, dilation=1:
@@ -301,19 +328,54 @@ def check(exercise_id: str, fn, hidden: bool = False) -> Verdict:
         ✓ conv_output_size: 16 cases passed
         Verdict(passed=True, ...)
     """
+    from .diagnose import not_done
+    from .feedback import show
+
     exercise = get_exercise(exercise_id)
     if exercise.kind != "function":
         raise ValueError(f"{exercise_id!r} is a prediction: use check_prediction({exercise_id!r}, answer)")
-    if not callable(fn):
-        raise AssertionError(
-            f"{exercise_id}: check expects your function {exercise.function} itself, "
-            f"got {_type_name(fn)} {fn!r:.60}. Pass the name without calling it: "
-            f"check({exercise_id!r}, {exercise.function})"
-        )
     cases = exercise.cases(hidden=hidden)
-    outcomes = [call_case(fn, case) for case in cases]
-    verdict = exercise.diagnose(cases, outcomes)
-    if not verdict.passed:
-        raise AssertionError(verdict.message)
-    print(verdict.message)
-    return verdict
+    if fn is Ellipsis:  # a stub written as `name = ...`
+        verdict = not_done(exercise, len(cases))
+    elif not callable(fn):
+        headline = f"✗ {exercise_id}: check expects your function {exercise.function} itself"
+        advice = (f"it got {_type_name(fn)} {fn!r:.60}. Pass the name without calling it: "
+                  f"check({exercise_id!r}, {exercise.function})")
+        verdict = Verdict(False, len(cases), f"{headline}; {advice}", "not_a_function",
+                          exercise_id, len(cases), headline=headline + ".", advice=advice)
+    else:
+        verdict = exercise.diagnose(cases, [call_case(fn, case) for case in cases])
+    return show(verdict, raise_on_fail)
+
+
+def yours_or_reference(exercise_id: str, fn):
+    """The learner's function if it passes its check, else the course's reference (with a note).
+
+    For a lesson cell *after* an exercise that uses the learner's function (``downsample(x, 16)``):
+    with this the cell still runs — and shows the right picture — while the exercise is not done
+    or not right yet, and says so in one printed line.
+
+    Example:
+        >>> downsample = yours_or_reference("downsample", ...)
+        Your downsample is not done yet: this cell uses the course's version (run it again when your check passes).
+        >>> downsample(np.arange(16.0).reshape(4, 4), 2)
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]])
+    """
+    exercise = get_exercise(exercise_id)
+    status = "not done"
+    if callable(fn):
+        cases = exercise.cases()
+        verdict = exercise.diagnose(cases, [call_case(fn, case) for case in cases])
+        if verdict.passed:
+            return fn
+        status = verdict.status
+    print(f"Your {exercise.function} is {'not done yet' if status == 'not done' else 'not right yet'}: "
+          f"this cell uses the course's version (run it again when your check passes).")
+
+    def reference(*args, **kwargs):
+        return exercise.reference(make_case("your call", *args, **kwargs))
+
+    reference.__name__ = reference.__qualname__ = exercise.function
+    reference.__doc__ = f"The course's {exercise.function} (the reference of exercise {exercise_id!r})."
+    return reference

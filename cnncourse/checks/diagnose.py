@@ -22,14 +22,14 @@ import numpy as np
 
 from .core import Case, Exercise, Outcome, Verdict, array_inputs
 
-__all__ = ["GENERIC", "diagnose", "same", "format_value", "format_case", "failure_message"]
+__all__ = ["GENERIC", "diagnose", "same", "format_value", "format_case", "compose", "not_done"]
 
 # key: (title, default hint)
 GENERIC = {
     "not_implemented": (
         "not done yet: the function still raises NotImplementedError",
-        "replace the line `raise NotImplementedError(...)` with your code, run that cell, "
-        "then run this check again.",
+        "replace the line `raise NotImplementedError(...)` in the cell above with your code, "
+        "run that cell, then run this check again.",
     ),
     "not_ndarray": (
         "the function does not return a plain NumPy array",
@@ -201,27 +201,44 @@ def format_case(exercise: Exercise, case: Case) -> str:
     return "\n".join(lines) if lines else "  (no arguments)"
 
 
-def failure_message(exercise, headline, title, key, case, expected, outcome, hint,
-                    note="", changed=()) -> str:
-    """The full text of a failed check: headline, mistake, smallest case, what to look at."""
-    lines = [headline, *_wrap(f"Likely mistake: {title} [{key}].{note}")]
-    if case is not None:
-        lines += ["", f'Smallest failing case ("{case.label}"):', format_case(exercise, case),
-                  f"  expected ({_describe(expected)}):", format_value(expected)]
-        if outcome.error is not None:
-            lines += [f"  yours raised: {outcome.error}"]
-        elif outcome.output is None:
-            lines += [f"  yours: an object of type {outcome.output_type}"]
-        else:
-            lines += [f"  yours ({_describe(outcome.output)}):", format_value(outcome.output)]
-        for name, value in changed:
-            lines += [f"  {name} after your call ({_describe(value)}):", format_value(value)]
-    lines += ["", *_wrap(f"What to look at: {hint}")]
+def _case_block(exercise, case, expected, outcome, changed=()) -> str:
+    """The smallest failing case: its arguments, the expected output and the learner's."""
+    lines = [format_case(exercise, case), f"  expected ({_describe(expected)}):", format_value(expected)]
+    if outcome.error is not None:
+        lines += [f"  yours raised: {outcome.error}"]
+    elif outcome.output is None:
+        lines += [f"  yours: an object of type {outcome.output_type}"]
+    else:
+        lines += [f"  yours ({_describe(outcome.output)}):", format_value(outcome.output)]
+    for name, value in changed:
+        lines += [f"  {name} after your call ({_describe(value)}):", format_value(value)]
+    return "\n".join(lines)
+
+
+def compose(headline: str, mistake: str = "", case_label: str = "", case: str = "",
+            advice: str = "", advice_title: str = "What to look at") -> str:
+    """The plain text of a verdict from its parts (wrapped at 92 columns, the case as it is)."""
+    lines = [headline]
+    if mistake:
+        lines += _wrap(f"Likely mistake: {mistake}")
+    if case:
+        lines += ["", f'Smallest failing case ("{case_label}"):', case]
+    if advice:
+        lines += ([""] if mistake or case else []) + _wrap(f"{advice_title}: {advice}")
     return "\n".join(lines)
 
 
 def _wrap(text: str) -> list[str]:
     return textwrap.wrap(text, width=92, break_long_words=False, break_on_hyphens=False)
+
+
+def not_done(exercise: Exercise, n_cases: int, what: str | None = None) -> Verdict:
+    """The verdict for an exercise whose stub is still there: one short line."""
+    hint = exercise.hints.get("not_implemented") or GENERIC["not_implemented"][1]
+    headline = f"○ {exercise.id}: not done yet"
+    message = f"{headline} — {what or hint}"
+    return Verdict(False, n_cases, message, "not_implemented", exercise.id, n_cases,
+                   headline=headline + ".", advice=what or hint)
 
 
 def diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome]) -> Verdict:
@@ -232,22 +249,21 @@ def diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome]) -> 
     modified = [_modified(c, o) for c, o in zip(cases, outcomes)]
     failing = [i for i in range(n) if reasons[i] is not None or modified[i]]
     if not failing:
-        return Verdict(True, n, f"✓ {exercise.id}: {n} cases passed", None)
+        line = f"✓ {exercise.id}: {n} cases passed"
+        return Verdict(True, n, line, None, exercise.id, 0, headline=line)
     headline = f"✗ {exercise.id}: {len(failing)} of {n} cases fail."
 
     def verdict(key, i, note="", title=None, hint=None, changed=()):
         title = title or GENERIC[key][0]
         hint = hint or exercise.hints.get(key) or GENERIC[key][1]
-        text = failure_message(exercise, headline, title, key, cases[i], expected[i],
-                               outcomes[i], hint, note, changed)
-        return Verdict(False, n, text, key)
+        mistake = f"{title} [{key}].{note}"
+        block = _case_block(exercise, cases[i], expected[i], outcomes[i], changed)
+        text = compose(headline, mistake, cases[i].label, block, hint)
+        return Verdict(False, n, text, key, exercise.id, len(failing), headline, mistake,
+                       cases[i].label, block, hint)
 
-    not_done = [i for i in failing if (outcomes[i].error or "").startswith("NotImplementedError")]
-    if not_done:
-        hint = exercise.hints.get("not_implemented") or GENERIC["not_implemented"][1]
-        text = (f"✗ {exercise.id}: not done yet — {exercise.function} still raises "
-                f"NotImplementedError.\n" + "\n".join(_wrap(f"What to do: {hint}")))
-        return Verdict(False, n, text, "not_implemented")
+    if any((outcomes[i].error or "").startswith("NotImplementedError") for i in failing):
+        return not_done(exercise, n)
     changed = [i for i in failing if modified[i]]
     if changed:
         i = changed[0]

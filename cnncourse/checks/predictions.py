@@ -10,6 +10,7 @@ Shapes may be given as a tuple or a list.
 from __future__ import annotations
 
 import functools
+import textwrap
 
 import numpy as np
 
@@ -54,22 +55,35 @@ class Prediction(Exercise):
         outcome = outcomes[0]
         value = _plain(outcome.output)
         if self._correct(value, expected):
-            return Verdict(True, 1, f"✓ {self.id}: right ({_show(expected)})", None)
-        fail = f"✗ {self.id}: "
+            line = f"✓ {self.id}: right ({_show(expected)})"
+            return Verdict(True, 1, line, None, self.id, 0, headline=line)
         if outcome.error is not None or outcome.output_type in ("ellipsis", "NoneType"):
-            return Verdict(False, 1, fail + "not answered yet — write your prediction in the "
-                           "cell above, run it, then run this check again.", "not_implemented")
+            headline = f"○ {self.id}: not answered yet"
+            advice = ("write your prediction in the cell above in place of the `...`, run it, "
+                      "then run this check again.")
+            return Verdict(False, 1, f"{headline} — {advice}", "not_implemented", self.id, 1,
+                           headline=headline + ".", advice=advice)
         if value is None:
             kind = "a tuple of ints (a shape)" if isinstance(expected, tuple) else "a number"
-            return Verdict(False, 1, fail + f"your answer is of type {outcome.output_type}; "
-                           f"write {kind}.", "wrong_type")
+            return self._wrong(f"your answer is of type {outcome.output_type}; write {kind}.",
+                               "wrong_type")
         for variant in self.variants:
             if self._correct(value, variant.compute(_CASE)):
-                return Verdict(False, 1, fail + f"not quite — your answer {_show(value)} is what "
-                               f"you get if {variant.title}. {variant.hint}\nThe answer is "
-                               f"{_show(expected)}: {self.explain}", variant.key)
-        return Verdict(False, 1, fail + f"your answer {_show(value)} is not right; the answer is "
-                       f"{_show(expected)}: {self.explain}", "wrong_answer")
+                return self._wrong(f"not quite — your answer {_show(value)} is what you get if "
+                                   f"{variant.title}.", variant.key,
+                                   f"{variant.hint} The answer is {_show(expected)}: {self.explain}")
+        return self._wrong(f"your answer {_show(value)} is not right.", "wrong_answer",
+                           f"The answer is {_show(expected)}: {self.explain}")
+
+    def _wrong(self, headline: str, key: str, advice: str = "") -> Verdict:
+        headline = f"✗ {self.id}: {headline}"
+        lines = [*_wrap(headline), *_wrap(advice)]
+        return Verdict(False, 1, "\n".join(lines), key, self.id, 1, headline=headline,
+                       advice=advice)
+
+
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(text, width=92, break_long_words=False, break_on_hyphens=False)
 
 
 def _plain(value):
@@ -91,24 +105,23 @@ def _show(value) -> str:
     return repr(value)
 
 
-def check_prediction(question_id: str, answer) -> Verdict:
-    """Check a predict-before-you-run answer; prints ``✓ <id>: right (...)`` or raises
-    ``AssertionError`` explaining the answer. Tuples and lists are both fine for shapes.
+def check_prediction(question_id: str, answer, *, raise_on_fail: bool | None = None) -> Verdict:
+    """Check a predict-before-you-run answer and show the verdict: ``✓ <id>: right (...)``, a
+    "not answered yet" line, or what the answer is and how it is computed. Tuples and lists are
+    both fine for shapes. Raises only where :func:`~cnncourse.checks.core.check` does.
 
     Example:
         >>> check_prediction("q03_pool_params", 0)
         ✓ q03_pool_params: right (0)
         Verdict(passed=True, ...)
     """
+    from .feedback import show
+
     exercise = get_exercise(question_id)
     if exercise.kind != "prediction":
         raise ValueError(f"{question_id!r} is a function exercise: use check({question_id!r}, ...)")
     output, type_name = record_value(answer)
-    verdict = exercise.diagnose([_CASE], [Outcome(output, type_name)])
-    if not verdict.passed:
-        raise AssertionError(verdict.message)
-    print(verdict.message)
-    return verdict
+    return show(exercise.diagnose([_CASE], [Outcome(output, type_name)]), raise_on_fail)
 
 
 def _wrong(key, title, value, hint=""):
