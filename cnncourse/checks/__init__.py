@@ -10,10 +10,12 @@ asked (``raise_on_fail=True``, ``settings.raise_on_fail = True``, ``CNNCOURSE_RA
 a check that does not pass raises :class:`CheckFailed`, an ``AssertionError``
 (see :mod:`~cnncourse.checks.feedback`).
 
-Layout: :mod:`~cnncourse.checks.core` (cases, outcomes, verdicts, registry, in-process calls),
-:mod:`~cnncourse.checks.diagnose` (comparing and explaining), :mod:`~cnncourse.checks.feedback`
-(showing a verdict), one module per lesson (:mod:`~cnncourse.checks.lesson01`, ``lesson02``,
-``lesson03``) and :mod:`~cnncourse.checks.predictions`.
+Layout: :mod:`~cnncourse.checks.cases` (what a check calls the learner's function with, and
+helpers to build cases), :mod:`~cnncourse.checks.core` (outcomes, verdicts, exercises, the
+registry, in-process calls), :mod:`~cnncourse.checks.diagnose` (comparing and explaining),
+:mod:`~cnncourse.checks.feedback` (showing a verdict), :mod:`~cnncourse.checks.predictions`
+(predict-before-you-run questions), and one module per lesson, ``lessonNN.py``, with that
+lesson's exercises and questions — found by its name, so a new lesson adds a file and edits none.
 """
 from .core import (
     Case,

@@ -1,4 +1,4 @@
-"""The pieces every exercise check is made of: cases, outcomes, verdicts and the registry.
+"""The pieces every exercise check is made of: outcomes, verdicts, exercises and the registry.
 
 A check runs in three separate steps, so that the batch grader can run the learner's code in
 another process and still judge it with exactly the same logic:
@@ -12,6 +12,12 @@ another process and still judge it with exactly the same logic:
 
 :func:`check` does all three in-process; it is what a notebook's test cell calls.
 
+**Adding a lesson's checks adds one file.** The registry imports, the first time an exercise is
+looked up, every module of this package named ``lessonNN`` (two digits: ``lesson04.py``) — found
+on the package's path, listed nowhere; each registers its exercises and predictions with
+:func:`register`. Cases and the helpers that build them are in :mod:`~cnncourse.checks.cases`
+(also importable from here).
+
 Two kinds of exercise exist (``Exercise.kind``): ``"function"`` (the learner defines a function
 named ``Exercise.function``; it is called once per case) and ``"prediction"`` (the learner sets
 a variable named ``Exercise.function``; its value is the output of the single case, which has
@@ -20,11 +26,16 @@ no arguments — see :mod:`cnncourse.checks.predictions`).
 from __future__ import annotations
 
 import copy
-import zlib
-from dataclasses import dataclass, field
+import importlib
+import pkgutil
+import re
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
+
+from .cases import (Case, crop_to, distinct, int_values, make_case, parse_signature, seeded_rng,
+                    when)
 
 __all__ = [
     "Case",
@@ -32,31 +43,21 @@ __all__ = [
     "Verdict",
     "Variant",
     "Exercise",
+    "LESSON_MODULE",
     "register",
     "get_exercise",
     "exercises",
     "call_case",
     "make_case",
     "seeded_rng",
+    "int_values",
+    "distinct",
     "when",
     "crop_to",
     "record_value",
     "check",
     "yours_or_reference",
 ]
-
-
-@dataclass(frozen=True)
-class Case:
-    """One call of the learner's function: ``fn(*args, **kwargs)``.
-
-    ``size`` orders cases from small to large; the smallest failing case is the one shown.
-    """
-
-    label: str
-    args: tuple
-    kwargs: dict = field(default_factory=dict)
-    size: int = 0
 
 
 @dataclass
@@ -128,6 +129,15 @@ class Variant:
     compute: Callable[[Case], object]
 
 
+def _elements(value) -> int:
+    """How many numbers a value holds (arrays, and tuples of them; anything else: 0)."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if isinstance(value, tuple):
+        return sum(_elements(v) for v in value)
+    return 0
+
+
 class Exercise:
     """One exercise: its cases, its trusted reference, and the mistakes it recognises.
 
@@ -136,7 +146,10 @@ class Exercise:
         lesson: the notebook stem, e.g. ``"02_convolution"``.
         function: the name the learner defines (function or variable).
         points: nbgrader points of the test cell.
-        arg_names: names of the positional arguments, used to show a case.
+        signature: the learner's function's parameters, e.g.
+            ``"x, weight, bias=None, stride=1, padding=0, dilation=1"``: the cases are bound to
+            it, so that ``reference``, ``variants`` and messages read ``case.bias``.
+        arg_names: names of the positional arguments, when no ``signature`` is given.
         make_cases: ``make_cases(hidden: bool) -> list[Case]``, deterministic.
         reference: ``reference(case) -> expected output``.
         variants: known wrong implementations, most specific first.
@@ -146,13 +159,16 @@ class Exercise:
         question: for a prediction, the question as the lesson asks it.
     """
 
-    def __init__(self, id, lesson, function, points, *, arg_names=(), make_cases, reference,
-                 variants=(), hints=None, output_kind="array", kind="function", question=""):
+    def __init__(self, id, lesson, function, points, *, signature=None, arg_names=(), make_cases,
+                 reference, variants=(), hints=None, output_kind="array", kind="function",
+                 question=""):
         self.id = id
         self.lesson = lesson
         self.function = function
         self.points = float(points)
-        self.arg_names = tuple(arg_names)
+        self.signature = signature
+        names, self.defaults = parse_signature(signature) if signature else (tuple(arg_names), {})
+        self.arg_names = tuple(names)
         self._make_cases = make_cases
         self.reference = reference
         self.variants = tuple(variants)
@@ -165,8 +181,11 @@ class Exercise:
         return f"<Exercise {self.id!r} ({self.kind}) of lesson {self.lesson!r}>"
 
     def cases(self, hidden: bool = False) -> list[Case]:
-        """The cases, sorted from smallest to largest; ``hidden=True`` gives other seeded ones."""
-        return sorted(self._make_cases(hidden), key=lambda case: case.size)
+        """The cases, bound to the signature and sorted from smallest to largest (input and
+        expected output together); ``hidden=True`` gives other seeded ones."""
+        cases = [case.bind(self.arg_names, self.defaults) for case in self._make_cases(hidden)]
+        sized = [replace(case, size=case.size + _elements(self.reference(case))) for case in cases]
+        return sorted(sized, key=lambda case: case.size)
 
     @property
     def diagnoses(self) -> dict[str, str]:
@@ -186,30 +205,6 @@ class Exercise:
         return diagnose(self, cases, outcomes)
 
 
-def make_case(label: str, *args, **kwargs) -> Case:
-    """A :class:`Case` whose ``size`` is the total number of array elements in it."""
-    size = sum(int(np.size(a)) for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray))
-    return Case(label, tuple(args), dict(kwargs), size)
-
-
-def seeded_rng(exercise_id: str, hidden: bool = False) -> np.random.Generator:
-    """A random generator seeded from the exercise id, so cases never change between runs."""
-    return np.random.default_rng([zlib.crc32(exercise_id.encode()), int(hidden)])
-
-
-def when(condition: bool, compute: Callable[[], object]):
-    """``compute()`` if ``condition`` else ``None``: a variant that cannot show on a case."""
-    return compute() if condition else None
-
-
-def crop_to(out: np.ndarray, like: np.ndarray):
-    """``out`` cut to ``like``'s last two sizes (``None`` if it is smaller): a wrong loop inside
-    a right-sized output."""
-    if out.shape[-2] < like.shape[-2] or out.shape[-1] < like.shape[-1]:
-        return None
-    return out[..., :like.shape[-2], :like.shape[-1]]
-
-
 _REGISTRY: dict[str, Exercise] = {}
 
 
@@ -221,8 +216,21 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
+LESSON_MODULE = re.compile(r"^lesson\d\d$")
+_LOADED_FROM: tuple = ()
+
+
 def _load_all() -> None:
-    from . import lesson01, lesson02, lesson03, predictions  # noqa: F401  (they register)
+    """Import every ``lessonNN`` module of this package (once per state of its path)."""
+    global _LOADED_FROM
+    package = importlib.import_module(__package__)
+    paths = tuple(package.__path__)
+    if paths == _LOADED_FROM:
+        return
+    found = sorted(m.name for m in pkgutil.iter_modules(paths) if LESSON_MODULE.match(m.name))
+    for name in found:
+        importlib.import_module(f"{__package__}.{name}")  # each registers its exercises
+    _LOADED_FROM = paths
 
 
 def get_exercise(exercise_id: str) -> Exercise:
@@ -374,7 +382,8 @@ def yours_or_reference(exercise_id: str, fn):
           f"this cell uses the course's version (run it again when your check passes).")
 
     def reference(*args, **kwargs):
-        return exercise.reference(make_case("your call", *args, **kwargs))
+        return exercise.reference(make_case("your call", *args, **kwargs).bind(
+            exercise.arg_names, exercise.defaults))
 
     reference.__name__ = reference.__qualname__ = exercise.function
     reference.__doc__ = f"The course's {exercise.function} (the reference of exercise {exercise_id!r})."
