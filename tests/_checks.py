@@ -31,6 +31,7 @@ def assert_diagnosis(exercise_id, fn, key):
     assert f"[{key}]" in message or key == "not_implemented"
     assert "expected" in message or key == "not_implemented"
     assert "What to" in message
+    assert "..." not in verdict.case and "…" not in verdict.case, "a shown case prints whole"
 
 
 def assert_passes(exercise_id, fn, capsys):

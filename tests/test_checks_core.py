@@ -219,3 +219,73 @@ def test_the_registry_lists_no_lesson_by_name():
     from cnncourse.checks import core
     source = inspect.getsource(core)
     assert "lesson01" not in source and "import lesson" not in source
+
+
+# ------------------------------------------------------------------ which mistake is named, which case shown
+def _toy(variants=()):
+    """A small exercise (not registered): double each value of a 1-d array."""
+    from cnncourse.checks import Exercise
+
+    return Exercise("toy_double", "00_toy", "double", 1, signature="x",
+                    make_cases=lambda hidden: [make_case(f"{n} values", np.arange(float(n)) + 1)
+                                               for n in range(1, 7)],
+                    reference=lambda c: 2 * c.x, variants=variants)
+
+
+@pytest.mark.parametrize("n_failing, n_reproduced, named", [
+    (3, 2, True), (3, 1, False), (4, 3, True), (4, 2, False), (6, 4, True), (6, 3, False)])
+def test_a_mistake_is_named_only_for_two_thirds_of_the_failing_cases(n_failing, n_reproduced, named):
+    from cnncourse.checks import Variant
+
+    ex = _toy([Variant("squared", "squares instead of doubling", "2 * x.", lambda c: c.x ** 2 + 2)])
+    cases = ex.cases()  # 6 cases; the last n_failing fail, n_reproduced of them like the variant
+    outputs = [2 * c.x for c in cases]
+    for k, i in enumerate(range(len(cases) - n_failing, len(cases))):
+        outputs[i] = cases[i].x ** 2 + 2 if k < n_reproduced else -cases[i].x
+    verdict = ex.diagnose(cases, [Outcome(o, "numpy.ndarray") for o in outputs])
+    assert verdict.n_failing == n_failing
+    assert (verdict.diagnosis == "squared") is named, verdict.message
+    if named:
+        said = f"It reproduces your output on {n_reproduced} of the {n_failing} failing cases"
+        assert said in " ".join(verdict.message.split())
+    else:
+        assert verdict.diagnosis == "wrong_values"
+    # the case shown is the smallest failing one, whether or not the mistake explains it
+    assert verdict.case_label == cases[len(cases) - n_failing].label
+
+
+def test_a_conv2d_that_is_flipped_on_one_case_only_is_not_called_flipped():
+    from cnncourse import numpy_ops
+
+    def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+        out = numpy_ops.conv2d(x, weight[:, :, ::-1, ::-1], bias, stride, padding, dilation)
+        return out if x.size == 9 else out + 1.0
+    verdict = verdict_of("conv2d", conv2d)
+    assert verdict.diagnosis != "kernel_flipped" and not verdict.passed
+
+
+def test_the_shown_case_is_the_smallest_failing_one_and_prints_whole():
+    from cnncourse import numpy_ops
+
+    def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):  # wrong on big inputs only
+        out = numpy_ops.conv2d(x, weight, bias, stride, padding, dilation)
+        return out * 2 if x.size > 100 else out
+    ex = get_exercise("conv2d")
+    cases = ex.cases()
+    failing = [c for c in cases if c.x.size > 100]
+    verdict = verdict_of("conv2d", conv2d)
+    smallest = min(failing, key=lambda c: c.size)
+    assert verdict.case_label == smallest.label and smallest.x.size > 64
+    assert "..." not in verdict.case and verdict.case.count("[") > 64
+
+
+def test_height_and_width_swapped_is_not_an_off_by_one():
+    from cnncourse import numpy_ops
+
+    verdict = verdict_of("max_pool2d", lambda x, kernel_size, stride=None:
+                         numpy_ops.max_pool2d(x, kernel_size, stride).swapaxes(2, 3))
+    assert verdict.diagnosis == "h_w_swapped"
+    ex = _toy()
+    cases = [make_case("2x3", np.zeros((2, 3))).bind(("x",), {})]
+    generic = ex.diagnose(cases, [Outcome(np.zeros((3, 2)), "numpy.ndarray")])
+    assert generic.diagnosis == "h_w_swapped" and "height and width are swapped" in generic.message

@@ -68,15 +68,21 @@ def conv_impl(mistake=None):
         s, p, d = stride, padding, dilation
         if mistake == "kernel_flipped":
             weight = weight[:, :, ::-1, ::-1]
+        if mistake == "kernel_transposed":
+            weight = weight.transpose(0, 1, 3, 2)
+            KH, KW = KW, KH
         if mistake == "padding_one_side":
             xp = np.pad(x, ((0, 0), (0, 0), (p, 0), (p, 0)))
-            H, W = xp.shape[2] - p, xp.shape[3] - p  # sizes then computed with 2*padding
+        elif mistake == "padding_edge_values":
+            xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), mode="edge")
+        elif mistake == "padding_ones":
+            xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=1)
+        elif mistake == "padding_ignored":
+            xp = x
         else:
             xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-        OH = (H + 2 * p - d * (KH - 1) - 1) // s + 1
-        OW = (W + 2 * p - d * (KW - 1) - 1) // s + 1
-        if mistake == "padding_one_side":
-            OH, OW = OH - p, OW - p
+        OH = (xp.shape[2] - d * (KH - 1) - 1) // s + 1  # the positions in the padded input
+        OW = (xp.shape[3] - d * (KW - 1) - 1) // s + 1
         if mistake == "output_size_off_by_one":
             OH, OW = OH - 1, OW - 1
         if mistake == "dilation_ignored":
@@ -84,9 +90,9 @@ def conv_impl(mistake=None):
         if mistake == "stride_ignored":
             s = 1
         dtype = None if mistake == "wrong_dtype" else x.dtype
-        shape = (N, OH, OW, F) if mistake == "channels_last" else (N, F, OH, OW)
+        shape = {"channels_last": (N, OH, OW, F), "h_w_swapped": (N, F, OW, OH)}.get(mistake, (N, F, OH, OW))
         out = np.zeros(shape, dtype=dtype)
-        for n in range(N):
+        for n in range(1 if mistake == "first_image_only" else N):
             for f in range(F):
                 for i in range(OH):
                     for j in range(OW):
@@ -96,9 +102,9 @@ def conv_impl(mistake=None):
                         if mistake == "sum_wrong_axes":
                             for c in range(C):
                                 value = np.sum(window[c] * weight[f, c])  # `=`, not `+=`
-                        elif mistake == "bias_added_per_pixel":
+                        elif mistake == "bias_added_per_pixel" and bias is not None:
                             value = np.sum(window * weight[f] + bias[f])
-                        elif mistake == "bias_added_per_channel":
+                        elif mistake == "bias_added_per_channel" and bias is not None:
                             value = sum(np.sum(window[c] * weight[f, c]) + bias[f] for c in range(C))
                         else:
                             value = np.sum(window * weight[f])
@@ -108,6 +114,8 @@ def conv_impl(mistake=None):
                             value = value + bias[f]
                         if mistake == "channels_last":
                             out[n, i, j, f] = value
+                        elif mistake == "h_w_swapped":
+                            out[n, f, j, i] = value
                         else:
                             out[n, f, i, j] = value
         if mistake == "bias_wrong_axis" and bias is not None:
@@ -156,7 +164,8 @@ WRONG = {
         "kernel_flipped", "bias_missing", "bias_added_per_pixel", "bias_added_per_channel",
         "bias_wrong_axis", "padding_one_side", "stride_ignored", "dilation_ignored",
         "channels_last", "sum_wrong_axes", "output_size_off_by_one", "wrong_dtype",
-        "input_modified")},
+        "input_modified", "kernel_transposed", "padding_edge_values", "padding_ones",
+        "padding_ignored", "first_image_only", "h_w_swapped")},
 }
 
 

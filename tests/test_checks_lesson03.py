@@ -20,15 +20,18 @@ def max_pool_impl(mistake=None):
         OH, OW = (H - k) // stride + 1, (W - k) // stride + 1
         if mistake == "output_size_off_by_one":
             OH, OW = OH - 1, OW - 1
-        out = np.zeros((N, C, OH, OW), dtype=None if mistake == "wrong_dtype" else x.dtype)
-        for n in range(N):
+        shape = (N, C, OW, OH) if mistake == "h_w_swapped" else (N, C, OH, OW)
+        out = np.zeros(shape, dtype=None if mistake == "wrong_dtype" else x.dtype)
+        for n in range(1 if mistake == "first_image_only" else N):
             for c in range(C):
                 for i in range(OH):
                     for j in range(OW):
                         rows = slice(i * stride, i * stride + k)
                         cols = slice(j * stride, j * stride + k)
                         window = x[n, c, rows, cols]
-                        if mistake == "min_instead_of_max":
+                        if mistake == "h_w_swapped":
+                            out[n, c, j, i] = window.max()
+                        elif mistake == "min_instead_of_max":
                             out[n, c, i, j] = window.min()
                         elif mistake == "avg_instead_of_max":
                             out[n, c, i, j] = window.mean()
@@ -69,24 +72,34 @@ def avg_pool_impl(mistake=None):
         k, p = kernel_size, padding
         if stride is None:
             stride = 1 if mistake == "default_stride" else k
+        if mistake == "padding_ignored":
+            p = 0
         xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
         real = np.pad(np.ones(x.shape[2:]), p)
         N, C, H, W = xp.shape
         OH, OW = (H - k) // stride + 1, (W - k) // stride + 1
         if mistake == "output_size_off_by_one":
             OH, OW = OH - 1, OW - 1
-        out = np.zeros((N, C, OH, OW), dtype=None if mistake == "wrong_dtype" else x.dtype)
+        shape = (N, C, OW, OH) if mistake == "h_w_swapped" else (N, C, OH, OW)
+        out = np.zeros(shape, dtype=None if mistake == "wrong_dtype" else x.dtype)
+        images = slice(0, 1) if mistake == "first_image_only" else slice(None)
         for i in range(OH):
             for j in range(OW):
                 rows = slice(i * stride, i * stride + k)
                 cols = slice(j * stride, j * stride + k)
-                total = xp[:, :, rows, cols].sum(axis=(2, 3))
+                total = xp[images, :, rows, cols].sum(axis=(2, 3))
                 count = k * k if count_include_pad else real[rows, cols].sum()
+                if mistake == "divided_by_k":
+                    count = k
                 if mistake == "padding_counted":
                     count = k * k
                 if mistake == "padding_not_counted":
                     count = real[rows, cols].sum()
-                out[:, :, i, j] = total if mistake == "not_divided" else total / count
+                value = total if mistake == "not_divided" else total / count
+                if mistake == "h_w_swapped":
+                    out[:, :, j, i] = value
+                else:
+                    out[images, :, i, j] = value
         return out
     return avg_pool2d
 
@@ -126,10 +139,11 @@ def max_backward_impl(mistake=None):
 WRONG = {
     "max_pool2d": {k: max_pool_impl(k) for k in (
         "default_stride", "output_size_off_by_one", "min_instead_of_max", "avg_instead_of_max",
-        "max_started_at_zero", "channels_mixed", "wrong_dtype")},
+        "max_started_at_zero", "channels_mixed", "wrong_dtype", "h_w_swapped", "first_image_only")},
     "avg_pool2d": {k: avg_pool_impl(k) for k in (
         "not_divided", "padding_counted", "padding_not_counted", "default_stride",
-        "output_size_off_by_one", "wrong_dtype")},
+        "output_size_off_by_one", "wrong_dtype", "divided_by_k", "padding_ignored", "h_w_swapped",
+        "first_image_only")},
     "max_pool2d_backward": {k: max_backward_impl(k) for k in (
         "grad_to_every_position", "grad_averaged", "ties_all_get_gradient", "ties_last",
         "overwrite_not_accumulate", "default_stride", "wrong_dtype")},

@@ -69,6 +69,8 @@ def _size_cases(hidden):
         ("7, kernel 3, stride 2", (7, 3), dict(stride=2)),
         ("8, kernel 3, stride 2 (does not divide)", (8, 3), dict(stride=2)),
         ("10, kernel 3, dilation 2", (10, 3), dict(dilation=2)),
+        ("11, kernel 3, dilation 3", (11, 3), dict(dilation=3)),
+        ("10, kernel 2, stride 3", (10, 2), dict(stride=3)),
         ("5, kernel 5 (exactly one window)", (5, 5), {}),
         ("1, kernel 1", (1, 1), {}),
         ("224, kernel 7, stride 2, padding 3", (224, 7), dict(stride=2, padding=3)),
@@ -199,6 +201,23 @@ def _per_channel(c):
     return out if c.bias is None else out + c.bias[None, :, None, None, None]
 
 
+def _padded_with(c, **how):
+    """The convolution with the padding made by ``np.pad(..., **how)`` instead of zeros."""
+    p = c.padding
+    if p == 0:
+        return None
+    return _conv(c, x=np.pad(c.x, ((0, 0), (0, 0), (p, p), (p, p)), **how), padding=0)
+
+
+def _first_image_only(c, copied: bool):
+    """Only image 0 computed: the other images stay 0, or get image 0's output (``copied``)."""
+    if c.x.shape[0] == 1:
+        return None
+    out = _conv(c)
+    rest = np.broadcast_to(out[:1], out.shape) if copied else np.zeros_like(out)
+    return np.concatenate([out[:1], rest[1:]])
+
+
 def _summed_over(c, axis):
     out = _conv(c, bias=None)
     out = np.broadcast_to(out.sum(axis=axis, keepdims=True), out.shape)
@@ -215,14 +234,19 @@ def _conv_cases(hidden):
         make_case("stride 2", iv(1, 1, 5, 5), iv(1, 1, 2, 2), stride=2),
         make_case("padding 1", iv(1, 1, 3, 3), iv(1, 1, 2, 2), padding=1),
         make_case("dilation 2", iv(1, 1, 5, 5), iv(1, 1, 2, 2), dilation=2),
+        make_case("stride 3 on 7×8", iv(1, 1, 7, 8), iv(1, 1, 2, 2), stride=3),
+        make_case("dilation 3 on 7×7", iv(1, 1, 7, 7), iv(1, 1, 2, 2), dilation=3),
+        make_case("a 4×6 input and a 2×3 kernel (height and width differ)", iv(1, 1, 4, 6),
+                  iv(1, 1, 2, 3)),
+        make_case("2 images, padding 1, on 3×4", iv(2, 1, 3, 4), iv(1, 1, 2, 2), padding=1),
         make_case("batch of 2, 3 channels, 2 filters, 2×3 kernel", iv(2, 3, 4, 5), iv(2, 3, 2, 3), iv(2)),
         make_case("float32, stride 2, padding 1, bias", iv(1, 2, 5, 5).astype(np.float32),
                   iv(2, 2, 3, 3).astype(np.float32), iv(2).astype(np.float32), stride=2, padding=1),
     ]
-    while len(cases) < (23 if not hidden else 40):
+    while len(cases) < (27 if not hidden else 44):
         N, C, F = int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 5))
         H, W, KH, KW = (int(v) for v in rng.integers([3, 3, 1, 1], [9, 9, 4, 4]))
-        s, p, d = int(rng.integers(1, 3)), int(rng.integers(0, 3)), int(rng.integers(1, 3))
+        s, p, d = int(rng.integers(1, 4)), int(rng.integers(0, 3)), int(rng.integers(1, 4))
         if min(H + 2 * p - d * (KH - 1), W + 2 * p - d * (KW - 1)) < 1:
             continue
         dtype = (np.float64, np.float32)[len(cases) % 2]
@@ -253,6 +277,13 @@ _DILATION_HINT = ("with dilation d the kernel's taps are d pixels apart: the tap
                   "x[..., i*stride + u*d, j*stride + v*d]; the kernel spans d*(KH - 1) + 1 rows.")
 _SIZE_HINT = ("OH = floor((H + 2*padding - dilation*(KH - 1) - 1) / stride) + 1, and the same "
               "for OW — check the `+ 1` and the end of your range().")
+_KERNEL_HINT = ("weight[f, c, u, v] multiplies x[n, c, i*stride + u*dilation, j*stride + v*dilation]: u "
+                "runs over the kernel's rows (KH = weight.shape[2]), v over its columns "
+                "(KW = weight.shape[3]).")
+_HW_HINT = ("the output is (N, F, OH, OW): OH counts the window positions down the rows (from H "
+            "and KH), OW across the columns (from W and KW); write out[n, f, i, j] with i the row.")
+_BATCH_HINT = ("every image of the batch is convolved on its own: loop over n (or use the whole "
+               "batch axis) and write out[n, ...] from x[n, ...] — not only n = 0, not x[0].")
 _AXES_HINT = ("each output value out[n, f, i, j] is a sum over the input channels c and the "
               "kernel positions (u, v) only — one image n and one filter f at a time: "
               "np.sum(window * weight[f]) with window = x[n, :, rows, cols] (shape (C, KH, KW)).")
@@ -265,6 +296,9 @@ CONV2D = register(Exercise(
     variants=[
         _v("kernel_flipped", "the kernel is flipped: you computed a true convolution", _FLIP_HINT,
            lambda c: _conv(c, weight=c.weight[:, :, ::-1, ::-1])),
+        _v("kernel_transposed", "the kernel's rows and columns are swapped (weight[f, c, v, u] "
+           "for weight[f, c, u, v])", _KERNEL_HINT,
+           lambda c: _conv(c, weight=c.weight.transpose(0, 1, 3, 2))),
         _v("bias_missing", "the bias is missing", _BIAS_HINT,
            lambda c: when(c.bias is not None, lambda: _conv(c, bias=None))),
         _v("bias_added_per_pixel",
@@ -288,6 +322,12 @@ CONV2D = register(Exercise(
            lambda c: _pad_sides(c, 0, 1, 0, 1)),
         _v("padding_one_side", "all the padding is on one side (2*padding at the top/left)",
            _PAD_HINT, lambda c: _pad_sides(c, 2, 0, 2, 0)),
+        _v("padding_edge_values", "the padding repeats the edge pixels instead of adding zeros",
+           _PAD_HINT, lambda c: _padded_with(c, mode="edge")),
+        _v("padding_ones", "the padding adds ones instead of zeros", _PAD_HINT,
+           lambda c: _padded_with(c, constant_values=1)),
+        _v("padding_ignored", "the padding is ignored: the output is the one without padding",
+           _PAD_HINT, lambda c: when(c.padding > 0, lambda: _conv(c, padding=0))),
         _v("stride_ignored", "the stride is ignored", _STRIDE_HINT,
            lambda c: when(c.stride != 1, lambda: _conv(c, stride=1))),
         _v("stride_ignored",
@@ -300,6 +340,8 @@ CONV2D = register(Exercise(
            "the dilation is ignored when reading the window (the output size is right)",
            _DILATION_HINT,
            lambda c: when(c.dilation != 1, lambda: crop_to(_conv(c, dilation=1), _conv(c)))),
+        _v("h_w_swapped", "the output's height and width are swapped: (N, F, OW, OH)", _HW_HINT,
+           lambda c: _conv(c).swapaxes(2, 3)),
         _v("channels_last", "the output is channels-last (N, OH, OW, F) instead of (N, F, OH, OW)",
            "the course uses PyTorch's layout (N, C, H, W) for inputs and outputs: create "
            "out = np.zeros((N, F, OH, OW)) and write out[n, f, i, j].",
@@ -312,6 +354,10 @@ CONV2D = register(Exercise(
                c, x=c.x[:, -1:], weight=c.weight[:, -1:]))),
         _v("sum_wrong_axes", "only the first input channel is used", _AXES_HINT,
            lambda c: when(c.x.shape[1] > 1, lambda: _conv(c, x=c.x[:, :1], weight=c.weight[:, :1]))),
+        _v("first_image_only", "only the first image of the batch is computed (the others stay 0)",
+           _BATCH_HINT, lambda c: _first_image_only(c, copied=False)),
+        _v("first_image_only", "every image gets the output of the first one (x[0] for x[n])",
+           _BATCH_HINT, lambda c: _first_image_only(c, copied=True)),
         _v("sum_wrong_axes", "the sum also runs over the batch (every image gets the same output)",
            _AXES_HINT, lambda c: when(c.x.shape[0] > 1, lambda: _summed_over(c, 0))),
         _v("sum_wrong_axes", "the sum also runs over the filters (every filter gives the same output)",

@@ -50,8 +50,23 @@ _SIZE_HINT = ("the output has floor((H + 2*padding - kernel_size) / stride) + 1 
               "same for columns): a window that does not fit completely is dropped.")
 
 
+_BATCH_HINT = ("every image and every channel is pooled on its own: write out[n, c, ...] from "
+               "x[n, c, ...] for every n — not only n = 0, not x[0].")
+_HW_HINT = ("the output is (N, C, OH, OW): OH counts the window positions down the rows (from H), "
+            "OW across the columns (from W); write out[n, c, i, j] with i the row.")
+
+
+def _first_image_only(out, copied: bool):
+    """Only image 0 of ``out`` kept: the others 0, or copies of image 0 (``copied``)."""
+    if out.shape[0] == 1:
+        return None
+    rest = np.broadcast_to(out[:1], out.shape) if copied else np.zeros_like(out)
+    return np.concatenate([out[:1], rest[1:]])
+
+
 def _window_variants(pool):
-    """The stride and size mistakes every pooling forward can make; ``pool(case, **changes)``."""
+    """The stride, size and batch mistakes every pooling forward can make; ``pool(case,
+    **changes)`` is the reference with some arguments changed."""
     return [
         Variant("default_stride", "the default stride is 1 instead of kernel_size", _STRIDE_HINT,
                 lambda c: when(c.stride is None, lambda: pool(c, stride=1))),
@@ -60,6 +75,12 @@ def _window_variants(pool):
                 lambda c: when(c.stride is None, lambda: crop_to(pool(c, stride=1), pool(c)))),
         Variant("output_size_off_by_one", "the output is one row and one column too small",
                 _SIZE_HINT, lambda c: pool(c)[:, :, :-1, :-1]),
+        Variant("h_w_swapped", "the output's height and width are swapped: (N, C, OW, OH)",
+                _HW_HINT, lambda c: pool(c).swapaxes(2, 3)),
+        Variant("first_image_only", "only the first image of the batch is pooled (the others stay 0)",
+                _BATCH_HINT, lambda c: _first_image_only(pool(c), copied=False)),
+        Variant("first_image_only", "every image gets the output of the first one (x[0] for x[n])",
+                _BATCH_HINT, lambda c: _first_image_only(pool(c), copied=True)),
     ]
 
 
@@ -74,6 +95,7 @@ def _max_cases(hidden):
         make_case("2 images, 3 channels, default stride", distinct(rng, (2, 3, 4, 4)), 2),
         make_case("all values negative", -1.0 - np.abs(rng.normal(size=(1, 2, 4, 4))), 2),
         make_case("float32, stride 2 on 5×6", distinct(rng, (1, 2, 5, 6), np.float32), 3, stride=2),
+        make_case("2×2 windows, stride 3 on 5×8", distinct(rng, (1, 1, 5, 8)), 2, stride=3),
     ]
     for k in range(8 if not hidden else 16):
         N, C = (int(v) for v in rng.integers(1, 3, size=2))
@@ -138,6 +160,7 @@ def _avg_cases(hidden):
         make_case("3×3, stride 2, padding 1, default count_include_pad", iv(1, 2, 5, 5), 3,
                   stride=2, padding=1),
         make_case("float32, 2 images, default stride", iv(2, 2, 4, 6).astype(np.float32), 2),
+        make_case("2×2 windows, stride 3 on 5×8", iv(1, 1, 5, 8), 2, stride=3),
     ]
     for k in range(8 if not hidden else 16):
         N, C = (int(v) for v in rng.integers(1, 3, size=2))
@@ -169,6 +192,15 @@ AVG_POOL2D = register(Exercise(
     make_cases=_avg_cases,
     reference=_avg,
     variants=[
+        Variant("divided_by_k", "the window's sum is divided by kernel_size instead of "
+                "kernel_size**2", "a k×k window holds k*k values: divide its sum by "
+                "kernel_size**2 (or, with count_include_pad=False, by the number of real pixels "
+                "in it), not by kernel_size.",
+                lambda c: _avg(c, count_include_pad=True) * c.kernel_size),
+        Variant("padding_ignored", "the padding is ignored: the output is the one without padding",
+                "padding adds `padding` zeros on each of the four sides before pooling: "
+                "np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))).",
+                lambda c: when(c.padding > 0, lambda: _avg(c, padding=0))),
         Variant("not_divided", "the window's sum is not divided by the window size",
                 "an average is the sum divided by the number of values: kernel_size**2 (or, "
                 "with count_include_pad=False, the number of real pixels in the window).",
