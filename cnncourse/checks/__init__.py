@@ -2,7 +2,7 @@
 
 A notebook's test cell calls ``check("conv2d", conv2d)`` (a function exercise) or
 ``check_prediction("q02_params", q02_params)`` (a predict-before-you-run question). The check
-shows one line on success (``✓ conv2d: 23 cases passed``), one line when the exercise is not done
+shows one line on success (``✓ conv2d: 27 cases passed``), one line when the exercise is not done
 yet, and otherwise (a) the likely mistake, (b) the smallest failing case with its input, expected
 and actual output, and (c) what to look at — as a block in Jupyter, as text elsewhere. It raises
 nothing in a learner's session, so Run All reaches the end of a lesson; under grading, or when
