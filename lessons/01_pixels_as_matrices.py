@@ -19,7 +19,7 @@
 #
 # **Vocabulary** used in the whole course: `N` batch size, `C` channels, `H` height (rows), `W` width (columns).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import numpy as np
 import matplotlib.pyplot as plt
@@ -48,7 +48,7 @@ print("shape:", camera.shape, "  (H rows, W columns)")
 print("dtype:", camera.dtype)
 print("range:", camera.min(), "..", camera.max())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A `uint8` is an unsigned 8-bit integer: 256 possible values, `0` (black) to `255` (white).
 # The image is a 512 × 512 matrix of them. Indexing is **row first**: `camera[r, c]` is the pixel
 # in row `r` (counted downward from the top) and column `c` (counted from the left).
@@ -58,7 +58,7 @@ print("top-left pixel      camera[0, 0]     =", camera[0, 0])
 print("a pixel on the coat camera[400, 150] =", camera[400, 150])
 print("a pixel in the sky  camera[50, 400]  =", camera[50, 400])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Let's zoom in. The orange square on the left marks a 10 × 10 region around the camera's lens;
 # on the right is the same region, each pixel drawn as a cell with its value printed over it.
 # Dark cells hold small numbers, light cells large ones — that is all an image is.
@@ -81,7 +81,7 @@ digit = images[0]
 print(f"images[0] is a {labels[0]}; shape {digit.shape}; "
       f"{np.count_nonzero(digit)} of its {digit.size} pixels are not zero")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The ink of this digit lies in rows 3–22 and columns 9–22; every pixel outside is 0. Here are the
 # values of that part, each printed over its pixel (the tick labels are row and column numbers).
 # Notice the grey edge of each stroke: the digits were anti-aliased, so the ink fades from 255 to 0
@@ -106,7 +106,7 @@ print("patch        :", patch)
 print("patch + 100  :", patch + 100, "  <- 200 + 100 = 300 wrapped to 300 - 256 = 44")
 print("patch - 250  :", patch - 250)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Networks therefore work with floating-point numbers. The usual first step is to **normalise**:
 # convert to `float32` (the precision PyTorch uses by default) and divide by 255, so pixels lie in
 # `[0, 1]`. Arithmetic then behaves, and the inputs are on a scale where the small initial weights of
@@ -118,7 +118,7 @@ print("dtype:", x.dtype, f"  range: {x.min():.3f} .. {x.max():.3f}   bytes: {cam
 print(f"x[0, :5] = {np.array2string(x[0, :5], precision=3)}")
 print(f"x[0, :5] + 100/255 = {np.array2string(x[0, :5] + 100 / 255, precision=3)}  (no wrap-around)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A second, common step is to **standardise** with the mean and standard deviation of the
 # training set, so that the inputs have mean 0 and standard deviation 1. For MNIST:
 
@@ -130,7 +130,7 @@ standardised = (train - mean) / std
 print(f"training pixels: mean {mean:.4f}, std {std:.4f}\n"
       f"after (x - mean) / std: mean {abs(standardised.mean()):.4f}, std {standardised.std():.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # These are the numbers you will see in many MNIST tutorials (0.1307 and 0.3081 for the full
 # 60,000-digit training set). Always compute them on the **training** data only and reuse them
 # for the test data.
@@ -146,7 +146,7 @@ astronaut = sample_image("astronaut")
 print("shape:", astronaut.shape, "dtype:", astronaut.dtype)
 print("one pixel, astronaut[100, 100] =", astronaut[100, 100], " (red, green, blue)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Taking one channel gives an ordinary `(H, W)` matrix. Drawn in gray, each panel below shows how
 # much of one colour each pixel contains: the orange suit is bright in the red panel, mid-gray in
 # the green one and darker still in the blue one.
@@ -157,7 +157,7 @@ fig, axes = plt.subplots(1, 4, figsize=(10, 2.9))
 show_channels(astronaut, axes=axes)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Arithmetic across the channel axis makes new images. A grayscale version is a weighted sum of
 # the three channels (the weights model how bright each colour looks to the eye) — a matrix–vector
 # product over the last axis:
@@ -169,7 +169,7 @@ reference = sample_image("astronaut", gray=True)
 print("gray:", gray.shape, gray.dtype,
       "  largest difference from sample_image(..., gray=True):", int(np.abs(np.round(gray) - reference).max()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Height–width–channel versus channel-first
 #
 # PyTorch (and most deep-learning code) puts the channel **first**: one image is `(C, H, W)`.
@@ -186,7 +186,7 @@ print("red channel equal?  transpose:", np.array_equal(chw[0], astronaut[..., 0]
 show_images([chw[0], wrong[0]], titles=["np.transpose(...)[0]", "reshape(3, 512, 512)[0]"])
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In PyTorch the same move is `tensor.permute(2, 0, 1)`. A convolution layer insists on
 # channel-first input: fed a channels-last image, it reads the 512 rows (its first axis) as 512 channels.
 
@@ -227,7 +227,7 @@ for name, (expr, result) in edits.items():
     kind = "view of x" if np.shares_memory(result, x) else "new array"
     print(f"{name:19s} {expr:35s} {str(result.shape):11s} {str(result.dtype):8s} {kind}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Each edit either changes the values (brightness, contrast, invert, threshold) or picks which pixels
 # to keep (crop, flip, downsample). The slices are even free: they are *views* that read the same
 # memory as `x` (the last column), not copies. Keeping every 16th pixel throws 255 of every 256 away;
@@ -249,7 +249,7 @@ print("as a tensor:", tuple(torch.from_numpy(x_batch).shape))
 show_images(list(x_batch[:, 0]), titles=[f"[{i}]: a {labels[i]}" for i in range(8)], ncols=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Real batches are much bigger. A batch of 32 colour photos of 224 × 224 pixels (the standard
 # ImageNet size):
 
@@ -271,7 +271,7 @@ print("flattened:", v.shape)
 print(f"pixel (r, c) = ({r}, {c}) is v[{r * 28 + c}]; its neighbour below, ({r + 1}, {c}), is v[{(r + 1) * 28 + c}]"
       f" — 28 positions away")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Flattening forgets neighbourhoods.** A dense layer computes `weight @ v + bias`: a weighted sum
 # over all pixels, with nothing in it that says which pixels are neighbours. Shuffle the pixels — and
 # the weights' columns the same way — and it computes exactly the same thing:
@@ -285,14 +285,14 @@ print("same output with the pixels shuffled:", same)
 show_images([digit, v[perm].reshape(28, 28)], titles=["digit", "shuffled pixels"])
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # So a dense network learning digits could just as well learn them from the shuffled version on the
 # right: it has to discover from data, weight by weight, that neighbouring pixels belong together.
 #
 # **A small shift changes the vector a lot.** Move the digit 2 pixels to the right. To you it is the
 # same 6. To a dense layer it is a different input vector.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Predict before you run
 #
 # The digit `images[0]` (MNIST test image 0) has 784 pixels. We shift it 2 columns to the right:
@@ -300,16 +300,16 @@ plt.show()
 # fraction of its 784 pixel values change?** Write a number between 0 and 1 (answers within 0.03
 # count as right).
 
-# %% nbgrader={"solution": true, "grade_id": "q01_shift_changed-solution"}
+# %% nbgrader={"solution": true, "grade_id": "q01_shift_changed-solution"} slideshow={"slide_type": "skip"}
 # your prediction, a number between 0 and 1:
 ### BEGIN SOLUTION
 q01_shift_changed = 0.17
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "q01_shift_changed", "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "q01_shift_changed", "points": 1} slideshow={"slide_type": "skip"}
 check_prediction("q01_shift_changed", q01_shift_changed)
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 shifted = np.zeros_like(digit)
 shifted[:, 2:] = digit[:, :-2]                   # move 2 columns right
 changed = digit != shifted
@@ -332,7 +332,7 @@ for k in (1, 2, 3, 4):
     print(f"shifted {k} px: cosine {similarity:.3f}; other 6s more similar to the digit: "
           f"{(others > similarity).sum():3d} of {len(others)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Only 17 % of the pixels change — but among them are 71 % of the ink pixels, the pixels that
 # carry the shape. The cosine similarity of the flattened vectors (1 = same direction, 0 = nothing
 # in common) falls from 1 to 0.81 for a 1-pixel shift and to 0.55 for 2 pixels: after a 2-pixel
@@ -350,7 +350,7 @@ show_flattened([digit[8:20] / 255, shifted[8:20] / 255, diff[8:20] / 255], ax=ax
 axes[1].set_title("rows 8-19 flattened (336 of the 784 values)", fontsize=9)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A dense network must therefore see the digit in every position during training to recognise it
 # in every position. A convolution, which slides one small detector over the image, handles a shift
 # for free: the shifted input gives a shifted output (Lesson 2).
@@ -358,23 +358,23 @@ plt.show()
 # **The parameter count explodes.** A dense layer from `n_in` inputs to `n_out` outputs has a weight
 # for every (input, output) pair, plus one bias per output: `n_in * n_out + n_out` parameters.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Predict before you run
 #
 # A colour photo of 224 × 224 pixels (the standard ImageNet size) is flattened and fed to a dense
 # layer with 1000 outputs (one per ImageNet class). **How many parameters (weights + biases) does
 # that single layer have?**
 
-# %% nbgrader={"solution": true, "grade_id": "q01_dense_params-solution"}
+# %% nbgrader={"solution": true, "grade_id": "q01_dense_params-solution"} slideshow={"slide_type": "skip"}
 # your prediction, a whole number (you may write it as arithmetic):
 ### BEGIN SOLUTION
 q01_dense_params = 224 * 224 * 3 * 1000 + 1000
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "q01_dense_params", "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "q01_dense_params", "points": 1} slideshow={"slide_type": "skip"}
 check_prediction("q01_dense_params", q01_dense_params)
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 dense = torch.nn.Linear(224 * 224 * 3, 1000, device="meta")   # "meta": shapes only, no memory used
 n_dense = sum(p.numel() for p in dense.parameters())
 print(f"dense layer 150,528 -> 1000      : {n_dense:>13,} parameters, {n_dense * 4 / 1e6:,.0f} MB in float32")
@@ -384,7 +384,7 @@ print(f"conv layer, 64 filters of 3x3x3 : {n_conv:>13,} parameters, whatever the
 mnist_dense = torch.nn.Linear(28 * 28, 1000)
 print(f"for comparison, MNIST 784 -> 1000: {sum(p.numel() for p in mnist_dense.parameters()):>13,} parameters")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # 150 million parameters — in one layer, before the network has learnt anything about images.
 # A convolution layer's 1,792 parameters do not depend on the image size at all: the same small
 # filters are reused at every position. That reuse, and the locality it builds in, is the subject of
@@ -422,7 +422,8 @@ pixel_inspector({
 #   2-pixel shift as a very different input (most other 6s are more similar to our digit than
 #   its shifted copy), and needs
 #   150 million parameters for one layer on a 224 × 224 colour photo. Convolutions fix all three.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # In each exercise cell, replace the line `raise NotImplementedError(...)` with your code, run
@@ -431,14 +432,14 @@ pixel_inspector({
 # likely mistake, the smallest input on which your function fails, and what to look at. A check
 # never stops the notebook: Run All always reaches the end. Only NumPy is needed.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 (easy) — `normalize`
 #
 # Turn a `uint8` image, grayscale `(H, W)` or colour `(H, W, 3)`, into `float32` values in `[0, 1]`
 # by dividing by 255 (not by the image's own maximum: a dark photo must stay dark). Return a new
 # array; do not modify `img`.
 
-# %% nbgrader={"solution": true, "grade_id": "normalize-solution"}
+# %% nbgrader={"solution": true, "grade_id": "normalize-solution"} slideshow={"slide_type": "skip"}
 def normalize(img):
     """Scale a uint8 image to float32 values in [0, 1]: out = img / 255.
 
@@ -453,19 +454,19 @@ def normalize(img):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "normalize", "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "normalize", "points": 1} slideshow={"slide_type": "skip"}
 check("normalize", normalize)
 ### BEGIN HIDDEN TESTS
 check("normalize", normalize, hidden=True)
 ### END HIDDEN TESTS
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 (medium) — `to_channels_first`
 #
 # Convert one image from height–width–channel `(H, W, C)` to PyTorch's `(C, H, W)`, so that
 # `out[k]` is channel `k`, i.e. `out[k, r, c] == img[r, c, k]`.
 
-# %% nbgrader={"solution": true, "grade_id": "to_channels_first-solution"}
+# %% nbgrader={"solution": true, "grade_id": "to_channels_first-solution"} slideshow={"slide_type": "skip"}
 def to_channels_first(img):
     """Move the channel axis of an (H, W, C) image to the front: out[k, r, c] = img[r, c, k].
 
@@ -480,13 +481,13 @@ def to_channels_first(img):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "to_channels_first", "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "to_channels_first", "points": 1} slideshow={"slide_type": "skip"}
 check("to_channels_first", to_channels_first)
 ### BEGIN HIDDEN TESTS
 check("to_channels_first", to_channels_first, hidden=True)
 ### END HIDDEN TESTS
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 (harder) — `downsample`
 #
 # Shrink a grayscale float image by an integer `factor`: each output pixel is the **mean** of one
@@ -497,7 +498,7 @@ check("to_channels_first", to_channels_first, hidden=True)
 # Hint: a loop over the output pixels is fine; for a loop-free version, crop to a multiple of
 # `factor` and `reshape` to `(H // factor, factor, W // factor, factor)` — which axes do you average?
 
-# %% nbgrader={"solution": true, "grade_id": "downsample-solution"}
+# %% nbgrader={"solution": true, "grade_id": "downsample-solution"} slideshow={"slide_type": "skip"}
 def downsample(img, factor):
     """Block-mean downsampling: out[i, j] = mean of img[i*f:(i+1)*f, j*f:(j+1)*f], f = factor.
 
@@ -516,7 +517,7 @@ def downsample(img, factor):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "downsample", "points": 2}
+# %% nbgrader={"grade": true, "grade_id": "downsample", "points": 2} slideshow={"slide_type": "skip"}
 check("downsample", downsample)
 ### BEGIN HIDDEN TESTS
 check("downsample", downsample, hidden=True)

@@ -25,7 +25,7 @@
 # at the end (`conv_output_size`, `correlate2d`, `conv2d`). Each is checked automatically: a
 # wrong answer gets a message that names the likely mistake.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import timeit
 
@@ -53,7 +53,8 @@ plt.rcParams["figure.dpi"] = 72
 # Throughout, `numpy_ops` is the course's NumPy reference: its functions have the same names,
 # arguments and `(N, C, H, W)` layout as `torch.nn.functional`. We always write the prefix
 # (`numpy_ops.conv2d`), because at the end you will write your own `conv2d`.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A kernel sliding over a grid, by hand
 #
 # Here is a 6×6 "image": dark on the left, bright on the right, with an edge between them that
@@ -70,7 +71,7 @@ grid = np.array([[1, 1, 1, 7, 7, 7],
 kernel = get_kernel("sobel_x", dtype=float)
 print(kernel)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Put the kernel on the top-left 3×3 window, multiply element by element, and add up. The window
 # is flat (all ones), and `sobel_x`'s weights sum to zero, so the answer is 0:
 
@@ -79,7 +80,7 @@ window = grid[0:3, 0:3]
 print("window * kernel =\n", window * kernel)
 print("sum =", (window * kernel).sum())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Move the window two columns to the right. Now it straddles the edge: the kernel's negative
 # column sits on dark pixels, its positive column on bright ones, and the sum is large.
 
@@ -88,7 +89,7 @@ window = grid[0:3, 2:5]
 print("window * kernel =\n", window * kernel)
 print("sum =", (window * kernel).sum())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Doing this at every position gives the feature map. With a 6×6 input and a 3×3 kernel the window
 # fits in 4 positions along each axis (6 − 3 + 1 = 4), so the feature map is 4×4. Below, the
 # orange outline is the window and the shaded cells are the pixels the kernel multiplies; the
@@ -103,7 +104,7 @@ for ax, (row, col) in zip(axes, [(0, 0), (0, 2), (3, 3)]):
 show_kernel(feature_map, ax=axes[3], title="feature map (4x4)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # `conv2d` wants a batch of images with channels, `(N, C, H, W)`, and a bank of filters,
 # `(F, C, KH, KW)`, so we added two axes with `[None, None]` and took them off again with
 # `[0, 0]`. `numpy_ops.conv2d_naive` is the same computation written as the textbook loops.
@@ -112,7 +113,7 @@ plt.show()
 # %%
 # numpy_ops.conv2d_naive??
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Four nested loops: over the images `n`, the filters `f` and the output positions `(oh, ow)`.
 # Inside, `window` is the slice of the (padded) input under the kernel, and
 # `(window * weight[f]).sum()` is the multiply-and-add you just did by hand — summed over the
@@ -135,7 +136,7 @@ for ax, name in zip(axes.ravel(), KERNEL_NAMES):
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # `kernel_bank(names)` stacks them into one weight array of shape `(F, 1, 3, 3)`: eight filters
 # for a one-channel image. One call of `conv2d` then makes eight feature maps of the camera man.
 # (Each map is drawn with its own gray scale, from its 1st to its 99th percentile.)
@@ -150,7 +151,7 @@ show_feature_maps(maps, titles=KERNEL_NAMES, ncols=4, robust=True)
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Blurs average neighbours, `sharpen` adds the image's edges back onto it, the two Sobel kernels
 # find vertical and horizontal edges, and `laplacian` and `edge` find edges in every direction.
 # Gray in the Sobel maps means 0; white and black are the two directions of an edge.
@@ -165,7 +166,7 @@ sky = maps[0, :, 20:60, 20:60]
 for name, w, m in zip(KERNEL_NAMES, weight, sky):
     print(f"{name:9s} weights sum to {w.sum():5.2f}   mean |response| on the sky: {np.abs(m).mean():.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Then an activation function
 #
 # In a CNN each convolution is followed by a non-linear **activation function**, most often
@@ -189,7 +190,7 @@ show_feature_maps([sobel_map, kept, numpy_ops.relu(-sobel_map)],
                   titles=["sobel_x", "relu(sobel_x)", "relu(-sobel_x)"], ncols=3, robust=True)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The same kernel everywhere: a shifted input gives a shifted output
 #
 # The kernel is the same at every position, so moving the image moves the feature maps with it,
@@ -229,7 +230,7 @@ for ax, kw in zip(axes, settings):
     ax.set_title(f"{name}\n7x7 -> {OH}x{OH}", fontsize=9)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Counting window positions gives the **output-size formula** (the same along the height and the
 # width):
 #
@@ -248,7 +249,7 @@ for H, K, kw in [(7, 3, dict()), (7, 3, dict(padding=1)), (7, 3, dict(stride=2))
     out = numpy_ops.conv2d(np.zeros((1, 1, H, H)), np.zeros((1, 1, K, K)), **kw)
     print(f"{size_formula(H, K, **kw_full):58s}  conv2d output: {out.shape[2]}x{out.shape[3]}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two rules of thumb follow. With stride 1 and an odd kernel, `padding = (KH - 1) // 2` keeps the
 # size (28 → 28 for a 5×5 kernel): this is `padding="same"`. With 8 pixels, a 3×3 kernel and
 # stride 2 the windows start at columns 0, 2, 4; a fourth would start at column 6 and need
@@ -296,7 +297,7 @@ show_feature_maps(maps_rgb, titles=["sobel_x on mean", "blurred red", "red - blu
                   axes=axes[1:], robust=True)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The formula says each output channel is a sum of one-channel convolutions, one per input
 # channel, plus the bias. Check it for filter 2:
 
@@ -306,7 +307,7 @@ per_channel = sum(numpy_ops.conv2d(x_rgb[:, c:c + 1], weight_rgb[2:3, c:c + 1], 
 print("sum over channels + bias == conv2d:",
       np.allclose(per_channel[0, 0] + bias_rgb[2], maps_rgb[0, 2], atol=1e-6))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A filter whose depth does not match the input is an error, in `numpy_ops` and in PyTorch (whose
 # message is terser). Applying the one-channel Sobel bank
 # from section 2 to the colour image:
@@ -321,31 +322,32 @@ try:
 except RuntimeError as err:
     print("RuntimeError:", err)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now put the formula and the channel rule together.
 #
 # **Predict before you run.** `x` has shape `(8, 3, 32, 32)` and `weight` has shape
 # `(16, 3, 5, 5)`. What is the shape of `conv2d(x, weight)` (stride 1, no padding)? Write it as a
 # tuple of four ints, then run the check.
 
-# %% nbgrader={"solution": true, "grade_id": "q02_output_shape-solution"}
+# %% nbgrader={"solution": true, "grade_id": "q02_output_shape-solution"} slideshow={"slide_type": "skip"}
 # your prediction, a tuple of four ints (N, F, OH, OW):
 ### BEGIN SOLUTION
 q02_output_shape = (8, 16, 28, 28)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "q02_output_shape", "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "q02_output_shape", "points": 1} slideshow={"slide_type": "skip"}
 check_prediction("q02_output_shape", q02_output_shape);
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 x_batch, weight_bank = np.zeros((8, 3, 32, 32)), np.zeros((16, 3, 5, 5))
 print("conv2d(x, weight):", numpy_ops.conv2d(x_batch, weight_bank).shape)
 print("with stride=2, padding=2:", numpy_ops.conv2d(x_batch, weight_bank, stride=2, padding=2).shape)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The batch size stays, the channels become the number of filters, and each side follows the
 # formula: 32 − 5 + 1 = 28, or `floor((32 + 4 - 4 - 1) / 2) + 1 = 16` with stride 2 and padding 2.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. 1×1 convolutions
 #
 # A 1×1 kernel sees a single pixel, but through all its channels: output channel `f` at pixel
@@ -373,21 +375,21 @@ print("same as a matrix product over the channels at every pixel:", np.allclose(
 # **Predict before you run.** How many parameters (weights + biases) does a convolution layer
 # with 16 filters of size 5×5 over 3 input channels have?
 
-# %% nbgrader={"solution": true, "grade_id": "q02_params-solution"}
+# %% nbgrader={"solution": true, "grade_id": "q02_params-solution"} slideshow={"slide_type": "skip"}
 # your prediction, an int:
 ### BEGIN SOLUTION
 q02_params = 16 * 3 * 5 * 5 + 16
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "q02_params", "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "q02_params", "points": 1} slideshow={"slide_type": "skip"}
 check_prediction("q02_params", q02_params);
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 layer = torch.nn.Conv2d(3, 16, kernel_size=5)
 print("weight", tuple(layer.weight.shape), "bias", tuple(layer.bias.shape))
 print("parameters:", sum(p.numel() for p in layer.parameters()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Compare a dense (fully connected) layer that maps the same input to an output of the same
 # size, `(16, OH, OW)`: every output value is connected to every input value, with its own weight.
 
@@ -424,13 +426,14 @@ g = get_kernel("gaussian", dtype=np.float64)
 print("no difference for the symmetric gaussian:",
       np.allclose(signal.convolve2d(patch, g, mode="valid"), signal.correlate2d(patch, g, mode="valid")))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Flipping `sobel_x` left-right and upside-down gives `-sobel_x`, so true convolution finds the
 # same edges with the opposite sign. For a network it makes no difference which one it
 # computes: the kernels are learned, and a learned kernel simply comes out flipped. Libraries
 # skip the flip because it costs work and buys nothing. (The mathematical convolution has nicer
 # algebra — it is commutative and associative — which is why textbooks start from it.)
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Convolution as one matrix product (im2col)
 #
 # Each output value is a dot product between a flattened filter and a flattened window. Copy
@@ -448,7 +451,7 @@ ax.set_xlabel("window (output position)")
 ax.set_ylabel("pixel in the window")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With channels and filters it is the same idea: each column holds a window through all `C`
 # channels (`C*KH*KW` numbers) and the filters are flattened into an `F × C*KH*KW` matrix. For
 # the astronaut: `(3, 27) @ (27, 512*512)`.
@@ -460,7 +463,7 @@ print("weights", weight_rgb.reshape(3, -1).shape, "@ columns", cols_rgb.shape, "
 print("same as conv2d:", np.allclose(product.reshape(3, 512, 512), maps_rgb[0], atol=1e-5))
 print(f"the columns take {cols_rgb.nbytes / x_rgb.nbytes:.0f} times the memory of the input")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The price is memory — every pixel is copied once per window that contains it (9 times here) —
 # and the gain is speed: a matrix product is the most optimised operation on any computer.
 # `numpy_ops.conv2d` works exactly this way (`numpy_ops.conv2d??` shows it), and so does
@@ -505,7 +508,7 @@ for name, t in times.items():
 plot_speed_ladder(times)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # All of them compute the same numbers (up to float32 rounding):
 
 # %%
@@ -518,12 +521,13 @@ for name, run in ways.items():
         differ.append(name)
 print(f"{len(differ)} of the ways differ from torch.nn.functional by more than 1e-4: {differ}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The loops spend their time in the Python interpreter, one small window at a time; im2col hands
 # the work to an optimised matrix product. PyTorch's own `conv2d` picks among several algorithms
 # for each layer shape, and a GPU runs thousands of multiply-adds at once — for a tiny batch like
 # this one, most of a GPU's time goes to launching the work.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. Learning a kernel by gradient descent
 #
 # So far we chose the kernels. A CNN *learns* them. To see how, we hide a kernel and try to
@@ -568,11 +572,12 @@ show_kernel(true_kernel[0, 0], ax=axes[2], title="true kernel (sobel_x)")
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Nine numbers, recovered from examples alone. A CNN does the same for thousands of kernels at
 # once, except that nobody gives it the target feature maps: the gradient comes from the final
 # loss (say, "was the digit classified correctly?") and flows back through every layer.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 11. The convolution explorer
 #
 # Pick an image (shrunk to 48×48 so that the window is visible), a kernel preset or your own nine
@@ -606,7 +611,8 @@ conv_explorer()
 #   magnitude fewer than a dense layer.
 # - im2col turns convolution into one matrix product: the same result, much faster, more memory.
 # - Kernels can be learned by gradient descent, with the gradient from `conv2d_backward`.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # In each exercise cell, replace the line `raise NotImplementedError(...)` with your code, run
@@ -624,13 +630,13 @@ def conv_output_size_forgot_plus_one(input_size, kernel_size, stride=1, padding=
 check("conv_output_size", conv_output_size_forgot_plus_one);
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 (easy): the output size
 #
 # Write `conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1)` for one axis:
 # all arguments are ints, and it returns an int (section 3).
 
-# %% nbgrader={"solution": true, "grade_id": "conv_output_size-solution"}
+# %% nbgrader={"solution": true, "grade_id": "conv_output_size-solution"} slideshow={"slide_type": "skip"}
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     """Number of window positions along one axis of a convolution.
 
@@ -653,11 +659,11 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "conv_output_size", "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "conv_output_size", "points": 1} slideshow={"slide_type": "skip"}
 check("conv_output_size", conv_output_size);
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 (medium): cross-correlation of one image
 #
 # Write `correlate2d(image, kernel)`: a 2-D image `(H, W)` and a 2-D kernel `(KH, KW)`, 'valid'
@@ -665,7 +671,7 @@ check("conv_output_size", conv_output_size);
 # `(H - KH + 1, W - KW + 1)` with the image's dtype, and leaves its inputs unchanged. Two loops
 # over the output positions are fine (section 1 did two positions by hand).
 
-# %% nbgrader={"solution": true, "grade_id": "correlate2d-solution"}
+# %% nbgrader={"solution": true, "grade_id": "correlate2d-solution"} slideshow={"slide_type": "skip"}
 def correlate2d(image, kernel):
     """'Valid' 2-D cross-correlation: out[i, j] = sum over u, v of image[i + u, j + v] * kernel[u, v].
 
@@ -690,11 +696,11 @@ def correlate2d(image, kernel):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "correlate2d", "points": 2}
+# %% nbgrader={"grade": true, "grade_id": "correlate2d", "points": 2} slideshow={"slide_type": "skip"}
 check("correlate2d", correlate2d);
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 (hard): the full `conv2d`
 #
 # Write `conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1)` like
@@ -711,7 +717,7 @@ check("correlate2d", correlate2d);
 # can handle all images and filters at once with `np.einsum` or `np.tensordot` — or loop over
 # `n` and `f` too, it is fast enough for the check.
 
-# %% nbgrader={"solution": true, "grade_id": "conv2d-solution"}
+# %% nbgrader={"solution": true, "grade_id": "conv2d-solution"} slideshow={"slide_type": "skip"}
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """2-D convolution (cross-correlation) of a batch of images with a bank of filters.
 
@@ -749,7 +755,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "conv2d", "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "conv2d", "points": 3} slideshow={"slide_type": "skip"}
 check("conv2d", conv2d);
 
 # %% [markdown] slideshow={"slide_type": "slide"}

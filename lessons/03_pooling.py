@@ -24,7 +24,7 @@
 # **Exercises**: two *predict-before-you-run* questions along the way, and three functions to write
 # at the end (`max_pool2d`, `avg_pool2d`, `max_pool2d_backward`), each checked automatically.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
@@ -49,7 +49,8 @@ plt.rcParams["figure.dpi"] = 72
 # As in lesson 2, `numpy_ops` is the course's NumPy reference, with the names, arguments and
 # `(N, C, H, W)` layout of `torch.nn.functional`. We always write the prefix
 # (`numpy_ops.max_pool2d`), because at the end you will write your own `max_pool2d`.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Max and average pooling on a 4×4 grid
 #
 # Cut a 4×4 map into four 2×2 windows. Max pooling keeps the largest value of each window,
@@ -69,7 +70,7 @@ out_avg = numpy_ops.avg_pool2d(x4, kernel_size=2)
 print("max pooling:\n", out_max[0, 0])
 print("average pooling:\n", out_avg[0, 0])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The top-left window holds 1, 3, 5, 2: its maximum is 5 and its mean is 11/4 = 2.75. In the
 # picture each window has its own colour, and so does the output value it produces; a dot marks
 # the value max pooling keeps.
@@ -82,7 +83,7 @@ axes[1].set_title("max pooling", fontsize=9)
 axes[3].set_title("average pooling", fontsize=9)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # PyTorch agrees, and, like convolution, pooling works on a whole batch at once. Unlike
 # convolution, it never mixes channels: each channel is pooled on its own, so `C` stays the same.
 
@@ -114,7 +115,7 @@ print(x3.shape, "->", pooled.shape, "| pooling each channel alone gives the same
 for H, k, s in [(28, 2, None), (27, 2, None), (28, 3, 2), (13, 3, 2), (28, 2, 1)]:
     print(f"H = {H}, kernel_size = {k}, stride = {s}: OH = {pool_output_size(H, k, s)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A 27-pixel side with 2×2 windows gives 13: the last row and column fit in no window and are
 # dropped. With `kernel_size=3, stride=2` (used in AlexNet and ResNet) neighbouring windows
 # overlap by one row or column. Both cases on a 7×7 map:
@@ -126,22 +127,22 @@ show_pooling(grid, numpy_ops.max_pool2d(grid[None, None], 2)[0, 0], 2, axes=axes
 show_pooling(grid, numpy_ops.max_pool2d(grid[None, None], 3, 2)[0, 0], 3, 2, axes=axes[2:])
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Predict before you run
 #
 # `x` has shape `(8, 16, 28, 28)` (8 images, 16 channels). What is the shape of
 # `max_pool2d(x, kernel_size=2)`? Write it as a tuple.
 
-# %% nbgrader={"solution": true, "grade_id": "q03_pool_shape-solution"}
+# %% nbgrader={"solution": true, "grade_id": "q03_pool_shape-solution"} slideshow={"slide_type": "skip"}
 # your prediction, a tuple of four ints (N, C, OH, OW):
 ### BEGIN SOLUTION
 q03_pool_shape = (8, 16, 14, 14)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "q03_pool_shape", "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "q03_pool_shape", "points": 1} slideshow={"slide_type": "skip"}
 check_prediction("q03_pool_shape", q03_pool_shape)
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 print(numpy_ops.max_pool2d(np.zeros((8, 16, 28, 28)), kernel_size=2).shape)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -174,7 +175,7 @@ for ax in axes.ravel():                              # one gray scale for all: 0
     ax.images[0].set_clim(0, fmap[0, 0].max())
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The vertical-edge channel (`sobel_x` + ReLU) above: after three max poolings the 3×3 map
 # still says "there is a strong vertical edge here, and here". Max pooling **keeps the strongest
 # response** in each window, so a thin edge survives at full strength and even grows thicker.
@@ -195,7 +196,7 @@ print(moved)
 print("same max pooling:", np.array_equal(numpy_ops.max_pool2d(moved[None, None], 2), out_max))
 print("same average pooling:", np.array_equal(numpy_ops.avg_pool2d(moved[None, None], 2), out_avg))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Max pooling also throws away the other three values of each window: 75% of the numbers are
 # gone after a 2×2 pooling. Two 2×2 poolings in a row are one pooling with a bigger window: for max
 # pooling, exactly a 4×4 max pooling (the maximum of maxima).
@@ -222,7 +223,7 @@ print("= the maximum of each channel:", np.array_equal(g_max[:, :, 0, 0], fmap.m
 print("same as torch:", np.allclose(F.adaptive_avg_pool2d(torch.tensor(fmap), 1).numpy(), g_avg))
 print("vertical-edge mean {:.3f}, horizontal-edge mean {:.3f}".format(*g_avg[0, :, 0, 0]))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The output size no longer depends on the input size. Pad the digit to 40×40 or crop it to
 # 20×20: the feature maps change size, the globally pooled output is still `(1, 2, 1, 1)`. This
 # is why most modern CNNs (ResNet, for example) end with global average pooling before the final
@@ -234,7 +235,7 @@ for image in (np.pad(images[:1], ((0, 0), (0, 0), (6, 6), (6, 6))), images[:1, :
     print("input", image.shape, "-> feature maps", maps.shape, "-> global pool",
           numpy_ops.adaptive_avg_pool2d(maps, 1).shape)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Global pooling keeps *what* (how much of each feature there is) and throws away *where*
 # entirely: shuffle all pixels of the feature map at random and the result is the same.
 
@@ -281,7 +282,7 @@ show_shift_comparison({name: (one[name][0, 0], moved_one[name][0, 0])
                                     "+ 2x2 max pool twice")})
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Each row: the map before the shift, after it, and the difference (yellow = grew, dark blue =
 # shrank), titled with the relative change. The raw pixels and the edge map change a lot after a
 # one-pixel move, because thin strokes and edges land on new pixels. After max pooling, an edge
@@ -309,7 +310,7 @@ print(f"a 1-pixel shift changes the max-pooled map less than the unpooled one fo
 plot_shift_robustness(shifts, changes)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The lines are means over the 1,000 digits; the bands hold the middle half of them. What the
 # numbers say:
 #
@@ -326,25 +327,27 @@ plt.show()
 # So a CNN becomes *less sensitive* to small shifts by stacking convolution and pooling, with the
 # tolerance growing layer by layer, not *invariant* to them. (Networks trained on shifted copies of
 # their images, *data augmentation*, learn the rest.)
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Pooling versus strided convolution
 #
 # A convolution with stride 2 also halves a map. Which should a network use?
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Predict before you run
 #
 # How many trainable parameters does a 2×2 max-pooling layer have?
 
-# %% nbgrader={"solution": true, "grade_id": "q03_pool_params-solution"}
+# %% nbgrader={"solution": true, "grade_id": "q03_pool_params-solution"} slideshow={"slide_type": "skip"}
 # your prediction, an int:
 ### BEGIN SOLUTION
 q03_pool_params = 0
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "q03_pool_params", "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "q03_pool_params", "points": 1} slideshow={"slide_type": "skip"}
 check_prediction("q03_pool_params", q03_pool_params)
 
-# %%
+# %% slideshow={"slide_type": "fragment"}
 weight = rng.normal(size=(2, 2, 2, 2))               # (F, C, KH, KW): 2 -> 2 channels
 bias = np.zeros(2)
 strided = numpy_ops.conv2d(fmap, weight, bias, stride=2)
@@ -352,7 +355,7 @@ print("2x2 max pooling:       ", numpy_ops.max_pool2d(fmap, 2).shape, "| paramet
 print("2x2 conv with stride 2:", strided.shape, "| parameters:", weight.size + bias.size)
 print("a 3x3 conv, stride 2, 64 -> 64 channels:", 64 * 64 * 3 * 3 + 64, "parameters")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Same output size, same formula. The differences are in what each computes:
 #
 # - **Average pooling is a strided convolution** with fixed weights `1/(KH*KW)`, one filter per
@@ -373,7 +376,7 @@ print("conv(a + b) == conv(a) + conv(b):", np.allclose(
 print("max_pool(a + b) == max_pool(a) + max_pool(b):", np.allclose(
     numpy_ops.max_pool2d(a + b, 2), numpy_ops.max_pool2d(a, 2) + numpy_ops.max_pool2d(b, 2)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # How close can a learned strided convolution get? Fit the best 2×2, stride-2 filter (4 weights
 # and a bias) by least squares to reproduce each pooling on the edge maps of 500 digits:
 
@@ -388,7 +391,7 @@ for name, target in (("average pooling", windows.mean(axis=1)), ("max pooling", 
     print(f"{name:>15}: weights {np.round(coef[:4], 2) + 0.0}, bias {round(coef[4], 2) + 0.0:.2f}, "
           f"relative error {error:.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The best filter reproduces average pooling exactly (weights 1/4) and misses max pooling by
 # about a quarter of its size. In exchange a strided convolution can learn what pooling cannot:
 # its weights are trained to keep whatever the task needs, and it mixes channels. It costs
@@ -405,7 +408,8 @@ for name, target in (("average pooling", windows.mean(axis=1)), ("max pooling", 
 # (Springenberg et al., 2015) replaced every pooling with a strided convolution at no loss in
 # accuracy; ResNet uses one max pooling, then stride-2 convolutions, and global average pooling
 # at the end.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The backward pass
 #
 # To train a CNN, the gradient of the loss flows backwards through every layer (lesson 2,
@@ -435,7 +439,7 @@ axes[2].set_title("max pooling: grad_x", fontsize=9)
 axes[3].set_title("average pooling: grad_x", fontsize=9)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With max pooling, 3 of the 4 pixels of each window get no gradient at all: during training,
 # only the activations that won the maximum pass a gradient back to the layers below them.
 #
@@ -459,7 +463,7 @@ for name, forward, backward, torch_pool in (
     print(f"{name}_backward: agrees with finite differences; "
           f"same as autograd: {np.allclose(analytic, torch_grad.numpy())}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two details that the exercise at the end checks:
 #
 # - **Overlapping windows add up.** When a pixel is the maximum of several windows, it receives
@@ -519,7 +523,8 @@ pool_explorer()
 #   is a special case of it, max pooling is not.
 # - Backward: max pooling routes each gradient to the arg-max of its window (the first one on a
 #   tie; overlapping windows add up); average pooling spreads it evenly, `grad_out / (KH*KW)`.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # In each exercise cell, replace the line `raise NotImplementedError(...)` with your code, run
@@ -528,7 +533,8 @@ pool_explorer()
 # likely mistake, the smallest input on which your function fails, and what to look at. A check
 # never stops the notebook: Run All always reaches the end. Use NumPy only — not `numpy_ops` or
 # `torch`. Kernel size and stride are ints; the windows are square.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 1 (easy): max pooling
 #
 # Write `max_pool2d(x, kernel_size, stride=None)` for `x` of shape `(N, C, H, W)`, without
@@ -536,7 +542,7 @@ pool_explorer()
 # dtype (section 2 has the formula for `OH`). A loop over the output positions `(i, j)` can pool
 # all images and channels at once with `.max(axis=(2, 3))`.
 
-# %% nbgrader={"solution": true, "grade_id": "max_pool2d-solution"}
+# %% nbgrader={"solution": true, "grade_id": "max_pool2d-solution"} slideshow={"slide_type": "skip"}
 def max_pool2d(x, kernel_size, stride=None):
     """2-D max pooling: out[n, c, i, j] = max of x[n, c, i*stride : i*stride + kernel_size,
                                                          j*stride : j*stride + kernel_size].
@@ -568,11 +574,11 @@ def max_pool2d(x, kernel_size, stride=None):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "max_pool2d", "points": 2}
+# %% nbgrader={"grade": true, "grade_id": "max_pool2d", "points": 2} slideshow={"slide_type": "skip"}
 check("max_pool2d", max_pool2d)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 2 (medium): average pooling, with padding
 #
 # Write `avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True)`. `padding`
@@ -581,7 +587,7 @@ check("max_pool2d", max_pool2d)
 # `count_include_pad=False` it is divided by the number of *real* pixels in the window, which is
 # smaller at the border. Hint: pad a map of ones the same way and sum it over the window.
 
-# %% nbgrader={"solution": true, "grade_id": "avg_pool2d-solution"}
+# %% nbgrader={"solution": true, "grade_id": "avg_pool2d-solution"} slideshow={"slide_type": "skip"}
 def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     """2-D average pooling: out[n, c, i, j] = sum of the window of x_padded / divisor.
 
@@ -622,11 +628,11 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "avg_pool2d", "points": 2}
+# %% nbgrader={"grade": true, "grade_id": "avg_pool2d", "points": 2} slideshow={"slide_type": "skip"}
 check("avg_pool2d", avg_pool2d)
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Exercise 3 (hard): the backward pass of max pooling
 #
 # Write `max_pool2d_backward(grad_out, x, kernel_size, stride=None)`: `grad_out` has the shape of
@@ -635,7 +641,7 @@ check("avg_pool2d", avg_pool2d)
 # in row-major order on a tie (`np.argmax` on the window finds it; `np.unravel_index` turns it
 # into a row and column) — and **adds** to what is there, because windows may overlap (section 7).
 
-# %% nbgrader={"solution": true, "grade_id": "max_pool2d_backward-solution"}
+# %% nbgrader={"solution": true, "grade_id": "max_pool2d_backward-solution"} slideshow={"slide_type": "skip"}
 def max_pool2d_backward(grad_out, x, kernel_size, stride=None):
     """Gradient of max_pool2d with respect to x: each grad_out[n, c, i, j] is added to the
     position of the (first) maximum of its window.
@@ -666,7 +672,7 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "max_pool2d_backward", "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "max_pool2d_backward", "points": 3} slideshow={"slide_type": "skip"}
 check("max_pool2d_backward", max_pool2d_backward)
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -5,6 +5,7 @@ writes nothing when a cell fails."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -122,3 +123,36 @@ def test_sources_are_valid_python_without_notebook_metadata():
         compile(text, str(source), "exec")
         assert not text.startswith("# ---"), f"{source.name}: no jupytext header in a source"
         assert json.dumps(read_source(source).metadata["kernelspec"])
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+\S")
+
+
+def _headings(markdown: str) -> list[tuple[int, int]]:
+    """``(line number, level)`` of each heading of a Markdown text, outside fenced code."""
+    found, fence = [], False
+    for k, line in enumerate(markdown.splitlines()):
+        if line.startswith("```"):
+            fence = not fence
+        elif not fence and (m := _HEADING.match(line)):
+            found.append((k, len(m.group(1))))
+    return found
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=[p.stem for p in SOURCES])
+def test_each_heading_starts_its_own_cell_and_its_slide(source):
+    nb = read_source(source)
+    seen_section = False
+    for index, cell in enumerate(nb.cells):
+        where = f"{source.name}, cell {index} ({cell.source[:50]!r})"
+        slide = cell.metadata.get("slideshow", {}).get("slide_type", "-")
+        assert slide in ("slide", "subslide", "fragment", "skip", "notes", "-"), where
+        if cell.cell_type == "markdown":
+            heads = _headings(cell.source)
+            assert [k for k, _ in heads] in ([], [0]), f"{where}: one heading per cell, on its first line"
+            if heads:
+                level = heads[0][1]
+                seen_section = seen_section or level == 2
+                assert slide == ("slide" if level <= 2 else "subslide"), f"{where}: {slide}"
+        elif "nbgrader" in cell.metadata or not seen_section:
+            assert slide == "skip", f"{where}: setup and nbgrader cells are skipped in slides"
