@@ -3,7 +3,7 @@ refused, a stub is "not done", cases are deterministic, bound by name and ranked
 are plain data, and a lesson's checks are found by adding one module — nothing else edited."""
 from __future__ import annotations
 
-import textwrap
+import difflib
 
 import numpy as np
 import pytest
@@ -203,6 +203,9 @@ def test_a_new_lesson_s_checks_are_one_new_module(tmp_path, monkeypatch):
     """What adding lesson 98's checks takes: one file, cnncourse/checks/lesson98.py (written here
     in a folder of its own, added to the package's path); no existing module is edited."""
     (tmp_path / "lesson98.py").write_text(DUMMY_LESSON)
+    # the whole change, as a diff (shown with `pytest -s`)
+    print("\n".join(difflib.unified_diff([], DUMMY_LESSON.splitlines(), "/dev/null",
+                                         "b/cnncourse/checks/lesson98.py", lineterm="")))
     monkeypatch.setattr(checks, "__path__", [*checks.__path__, str(tmp_path)])
     monkeypatch.delitem(__import__("sys").modules, "cnncourse.checks.lesson98", raising=False)
     ex = get_exercise("dummy_double")
