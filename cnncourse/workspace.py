@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -216,8 +217,9 @@ def _progress_command(args) -> int:
     if args.full and unfinished:
         print("\n" + runner.format_details(unfinished))
     elif unfinished:
-        print("Whole messages, with the smallest failing case: `cnncourse progress --full`, or "
-              "`cnncourse progress --exercise NAME` for one exercise.")
+        print(textwrap.fill("Whole messages, with the smallest failing case: `cnncourse progress "
+                            "--full`, or `cnncourse progress --exercise NAME` for one exercise.",
+                            runner.terminal_width(), break_on_hyphens=False))
     return 0
 
 

@@ -82,6 +82,9 @@ def test_cli_progress_inside_the_workspace_full_and_one_exercise(results, monkey
     assert cli.main(["progress", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(progress.format_table(found)) and "--full" in out
+    monkeypatch.setenv("COLUMNS", "60")  # a narrow terminal: the table and the hint below it fit
+    assert cli.main(["progress", "--quiet"]) == 0
+    assert max(map(len, capsys.readouterr().out.splitlines())) <= 60
     assert cli.main(["progress", "--quiet", "--full"]) == 0
     out = capsys.readouterr().out
     assert out.count("── ") == 5 and "yours (shape" in out  # the 5 that did not pass
