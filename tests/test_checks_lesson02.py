@@ -179,3 +179,20 @@ CORRECT = {
 
 (test_wrong_implementation_gets_its_diagnosis, test_correct_implementations_pass,
  test_every_exercise_and_diagnosis_is_tested) = lesson_tests(LESSON, WRONG, CORRECT)
+
+
+def test_a_mistake_that_shows_only_at_stride_or_dilation_3_is_caught():
+    """Stride and dilation 3 are among the cases: code right only up to 2 does not pass."""
+    from cnncourse.checks import check
+
+    right = conv_impl()
+
+    def stride_at_most_2(x, weight, bias=None, stride=1, padding=0, dilation=1):
+        return right(x, weight, bias, min(stride, 2), padding, dilation)
+
+    def dilation_at_most_2(x, weight, bias=None, stride=1, padding=0, dilation=1):
+        return right(x, weight, bias, stride, padding, min(dilation, 2))
+
+    for fn in (stride_at_most_2, dilation_at_most_2):
+        assert not check("conv2d", fn).passed, fn.__name__
+        assert not check("conv2d", fn, hidden=True).passed, fn.__name__

@@ -158,3 +158,14 @@ CORRECT = {
 
 (test_wrong_implementation_gets_its_diagnosis, test_correct_implementations_pass,
  test_every_exercise_and_diagnosis_is_tested) = lesson_tests(LESSON, WRONG, CORRECT)
+
+
+def test_a_pooling_right_only_up_to_stride_2_is_caught():
+    from cnncourse.checks import check
+
+    right = max_pool_impl()
+
+    def max_pool2d(x, kernel_size, stride=None):
+        return right(x, kernel_size, None if stride is None else min(stride, 2))
+
+    assert not check("max_pool2d", max_pool2d).passed
