@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "shapes", "numpy_ops", "torch_ops", "data", "checks", "kernels", "viz", "widgets", "grading",
-    "workspace", "notebook_tools",
+    "workspace", "progress", "notebook_tools",
 }
 __all__ = sorted(_SUBMODULES) + ["__version__"]
 

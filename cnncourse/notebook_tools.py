@@ -4,9 +4,14 @@ A lesson notebook in ``notebooks/`` is the complete version, solutions included,
 way nbgrader expects (cell metadata schema 3; ``### BEGIN SOLUTION`` / ``### END SOLUTION`` in
 solution cells; ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS`` in test cells).
 :func:`student_version` makes the learner's copy with the same transformation as
-``nbgrader generate_assignment``: each solution region becomes a stub (same indentation)
+``nbgrader generate_assignment`` (configured with :mod:`cnncourse.nbgrader_config`): each
+solution region becomes a stub that does not raise when its cell runs, so Run All goes on —
 
-    raise NotImplementedError("exercise <id>: replace this line with your code")
+- a region inside a block (a function body) becomes, at the marker's indentation,
+  ``raise NotImplementedError("exercise <id>: replace this line with your code")``: the
+  function is defined, and raises only when called (the check then says "not done yet");
+- a region at the left margin (a prediction, or any answer given as a value) becomes
+  ``<id> = ...``: the Ellipsis is read as "not answered yet";
 
 hidden test regions are dropped, and outputs are cleared.
 
@@ -29,17 +34,22 @@ from pathlib import Path
 import nbformat
 
 __all__ = [
-    "STUB",
+    "CODE_STUB",
+    "VALUE_STUB",
+    "solution_stub",
     "ExerciseCell",
     "lessons_dir",
     "lesson_paths",
     "exercise_cells",
     "exercise_id",
+    "student_source",
     "student_version",
+    "replace_regions",
     "read_notebook",
 ]
 
-STUB = 'raise NotImplementedError("exercise {id}: replace this line with your code")'
+CODE_STUB = 'raise NotImplementedError("exercise {id}: replace this line with your code")'
+VALUE_STUB = "{id} = ..."
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 TEXT_STUB = "YOUR ANSWER HERE"
@@ -112,17 +122,24 @@ def exercise_cells(nb) -> list[ExerciseCell]:
     return found
 
 
-def _replace_regions(source: str, begin: str, end: str, stub_lines: list[str] | None) -> tuple[str, bool]:
+def solution_stub(indent: str, exercise: str) -> list[str]:
+    """The lines that replace a solution region of exercise ``exercise`` whose marker is
+    indented by ``indent``: :data:`VALUE_STUB` at the left margin, :data:`CODE_STUB` inside a block."""
+    return [indent + (CODE_STUB if indent else VALUE_STUB).format(id=exercise)]
+
+
+def replace_regions(source: str, begin: str, end: str, stub=None) -> tuple[str, bool]:
     """nbgrader's rule: a line containing ``begin`` starts a region that ends at a line containing
-    ``end``; the region (markers included) becomes ``stub_lines`` with the begin line's indent."""
+    ``end``; the region (markers included) becomes ``stub(indent)`` (a list of lines, ``indent``
+    being the begin line's), or nothing when ``stub`` is None. Returns the new source and
+    whether a region was found."""
     lines, out, inside, found = source.split("\n"), [], False, False
     for line in lines:
         if begin in line:
             if inside:
                 raise ValueError(f"nested {begin!r} regions in cell:\n{source}")
             inside = found = True
-            indent = re.match(r"\s*", line).group(0)
-            out.extend(indent + stub for stub in (stub_lines or []))
+            out.extend(stub(re.match(r"\s*", line).group(0)) if stub else [])
         elif end in line:
             inside = False
         elif not inside:
@@ -132,21 +149,37 @@ def _replace_regions(source: str, begin: str, end: str, stub_lines: list[str] | 
     return "\n".join(out), found
 
 
-def student_version(nb, stub: str = STUB):
+def student_source(cell) -> str:
+    """The learner's source of one cell (see the module docstring): solution regions of a
+    solution cell become stubs (a solution cell without markers becomes a stub alone), hidden
+    test regions of a test cell are dropped; other cells are returned as they are."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    source = cell.source
+    if meta.get("solution"):
+        exercise = exercise_id(meta.get("grade_id", ""))
+        stub = ((lambda indent: solution_stub(indent, exercise)) if cell.cell_type == "code"
+                else (lambda indent: [indent + TEXT_STUB]))
+        source, found = replace_regions(source, BEGIN_SOLUTION, END_SOLUTION, stub)
+        source = source if found else "\n".join(stub(""))
+    if meta.get("grade"):
+        source, _ = replace_regions(source, BEGIN_HIDDEN, END_HIDDEN)
+    return source
+
+
+def student_version(nb):
     """The learner's copy of a complete lesson notebook (the input is not modified).
 
-    Solution regions become ``stub`` (``{id}`` is filled with the exercise id), a solution cell
-    without markers becomes the stub alone, hidden test regions are dropped, outputs and
-    execution counts are cleared. As in nbgrader, a marker in a cell that is not a solution
-    (or test) cell is an error: ``ValueError`` naming the cell.
+    Every cell's source becomes :func:`student_source`; outputs and execution counts are
+    cleared. As in nbgrader, a marker in a cell that is not a solution (or test) cell is an
+    error: ``ValueError`` naming the cell.
 
     Example:
         >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        ...     "x = 1\\n### BEGIN SOLUTION\\ny = 2\\n### END SOLUTION",
-        ...     metadata={"nbgrader": {"solution": True, "grade": False, "grade_id": "y-solution"}})])
+        ...     "def f(x):\\n    ### BEGIN SOLUTION\\n    return 2 * x\\n    ### END SOLUTION",
+        ...     metadata={"nbgrader": {"solution": True, "grade": False, "grade_id": "f-solution"}})])
         >>> print(student_version(nb).cells[0].source)
-        x = 1
-        raise NotImplementedError("exercise y: replace this line with your code")
+        def f(x):
+            raise NotImplementedError("exercise f: replace this line with your code")
     """
     nb = copy.deepcopy(nb)
     for index, cell in enumerate(nb.cells):
@@ -159,15 +192,7 @@ def student_version(nb, stub: str = STUB):
                                    (BEGIN_HIDDEN, "grade", "test (grade)")):
             if marker in cell.source and not meta.get(flag):
                 raise ValueError(_misplaced(index, cell, marker, kind))
-        text = stub.format(id=exercise_id(meta.get("grade_id", "")))
-        if cell.cell_type != "code":
-            text = TEXT_STUB
-        if meta.get("solution"):
-            source, found = _replace_regions(cell.source, BEGIN_SOLUTION, END_SOLUTION,
-                                             text.split("\n"))
-            cell.source = source if found else text
-        if meta.get("grade"):
-            cell.source, _ = _replace_regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, None)
+        cell.source = student_source(cell)
     nb.metadata.pop("widgets", None)
     return nb
 

@@ -1,6 +1,7 @@
-"""nbgrader round trip: ``nbgrader generate_assignment`` makes the same student versions as
-``cnncourse start``, and ``nbgrader autograde`` gives full marks to the complete notebooks and
-zero to the blank student versions.
+"""nbgrader round trip: ``nbgrader generate_assignment`` (configured with
+:mod:`cnncourse.nbgrader_config`) makes the same student versions as ``cnncourse start``, and
+``nbgrader autograde`` gives full marks to the complete notebooks and zero to the blank student
+versions — whose checks, under nbgrader (``NBGRADER_EXECUTION``), raise instead of only showing.
 
 Skipped without nbgrader (install the ``instructor`` extra). The fixture lesson always goes
 through the whole round trip; the real lessons in ``notebooks/`` are compared after
@@ -8,7 +9,6 @@ through the whole round trip; the real lessons in ``notebooks/`` are compared af
 """
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -23,13 +23,13 @@ from cnncourse.notebook_tools import lesson_paths, read_notebook, student_versio
 FIXTURE = Path(__file__).parent / "fixtures" / "lessons" / "90_fixture.ipynb"
 LESSONS = lesson_paths(Path(__file__).parents[1] / "notebooks")
 ASSIGNMENT = "course"
-# nbgrader's stub is the same for every cell, so it names no exercise: ours is compared with
-# the exercise id replaced by this placeholder.
-NBGRADER_STUB = 'raise NotImplementedError("exercise <id>: replace this line with your code")'
-CONFIG = f"""
+# The course's nbgrader configuration (cnncourse.nbgrader_config) makes nbgrader write the same
+# stubs as `cnncourse start`: stubs that do not raise when their cell runs.
+CONFIG = """
+from cnncourse.nbgrader_config import configure
 c = get_config()
+configure(c)
 c.CourseDirectory.course_id = "cnncourse"
-c.ClearSolutions.code_stub = {{"python": {NBGRADER_STUB!r}}}
 c.Execute.timeout = 300
 """
 
@@ -53,8 +53,7 @@ def _course(tmp_path: Path, notebooks: list[Path]) -> Path:
 
 
 def _code_cells(nb) -> list[str]:
-    return [re.sub(r'exercise \w+: replace', "exercise <id>: replace", c.source).rstrip("\n")
-            for c in nb.cells if c.cell_type == "code"]
+    return [c.source.rstrip("\n") for c in nb.cells if c.cell_type == "code"]
 
 
 def _assert_same_student_versions(root: Path, notebooks: list[Path]) -> None:

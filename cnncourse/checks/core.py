@@ -1,4 +1,4 @@
-"""The pieces every exercise check is made of: cases, outcomes, verdicts and the registry.
+"""The pieces every exercise check is made of: outcomes, verdicts, exercises and the registry.
 
 A check runs in three separate steps, so that the batch grader can run the learner's code in
 another process and still judge it with exactly the same logic:
@@ -12,6 +12,12 @@ another process and still judge it with exactly the same logic:
 
 :func:`check` does all three in-process; it is what a notebook's test cell calls.
 
+**Adding a lesson's checks adds one file.** The registry imports, the first time an exercise is
+looked up, every module of this package named ``lessonNN`` (two digits: ``lesson04.py``) — found
+on the package's path, listed nowhere; each registers its exercises and predictions with
+:func:`register`. Cases and the helpers that build them are in :mod:`~cnncourse.checks.cases`
+(also importable from here).
+
 Two kinds of exercise exist (``Exercise.kind``): ``"function"`` (the learner defines a function
 named ``Exercise.function``; it is called once per case) and ``"prediction"`` (the learner sets
 a variable named ``Exercise.function``; its value is the output of the single case, which has
@@ -20,11 +26,16 @@ no arguments — see :mod:`cnncourse.checks.predictions`).
 from __future__ import annotations
 
 import copy
-import zlib
-from dataclasses import dataclass, field
+import importlib
+import pkgutil
+import re
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
+
+from .cases import (Case, crop_to, distinct, int_values, make_case, parse_signature, seeded_rng,
+                    when)
 
 __all__ = [
     "Case",
@@ -32,30 +43,21 @@ __all__ = [
     "Verdict",
     "Variant",
     "Exercise",
+    "LESSON_MODULE",
     "register",
     "get_exercise",
     "exercises",
     "call_case",
     "make_case",
     "seeded_rng",
+    "int_values",
+    "distinct",
     "when",
     "crop_to",
     "record_value",
     "check",
+    "yours_or_reference",
 ]
-
-
-@dataclass(frozen=True)
-class Case:
-    """One call of the learner's function: ``fn(*args, **kwargs)``.
-
-    ``size`` orders cases from small to large; the smallest failing case is the one shown.
-    """
-
-    label: str
-    args: tuple
-    kwargs: dict = field(default_factory=dict)
-    size: int = 0
 
 
 @dataclass
@@ -77,17 +79,39 @@ class Outcome:
 
 @dataclass
 class Verdict:
-    """The result of a check: ``message`` is the success line or the full diagnostic text;
-    ``diagnosis`` is the key of the likely mistake (``None`` when passed)."""
+    """The result of a check.
+
+    ``message`` is the whole text (the success line, the "not done yet" line or the full
+    diagnosis: what ``print(verdict)`` shows and the grader records); ``diagnosis`` is the key of
+    the likely mistake (``None`` when passed, ``"not_implemented"`` when not done). The other
+    fields are the parts of a failure message, kept apart so that it can be laid out as a block
+    (see :mod:`~cnncourse.checks.feedback`): ``headline``, ``mistake`` (what the learner probably
+    did), ``case_label`` and ``case`` (the smallest failing case, formatted), ``advice`` (what to
+    look at, or what to do).
+    """
 
     passed: bool
     n_cases: int
     message: str
     diagnosis: str | None = None
+    exercise: str = ""
+    n_failing: int = 0
+    headline: str = ""
+    mistake: str = ""
+    case_label: str = ""
+    case: str = ""
+    advice: str = ""
+
+    @property
+    def status(self) -> str:
+        """``"passed"``, ``"not done"`` (the stub is still there) or ``"failed"``."""
+        if self.passed:
+            return "passed"
+        return "not done" if self.diagnosis == "not_implemented" else "failed"
 
     def _ipython_display_(self) -> None:
-        """Show nothing when a check is the last line of a notebook cell: the check has printed
-        its line already (``print(verdict)`` or ``verdict.message`` shows it again)."""
+        """Show nothing when a check is the last line of a notebook cell: the check has shown
+        its verdict already (``print(verdict)`` shows the message again)."""
 
     def __str__(self) -> str:
         return self.message
@@ -105,6 +129,15 @@ class Variant:
     compute: Callable[[Case], object]
 
 
+def _elements(value) -> int:
+    """How many numbers a value holds (arrays, and tuples of them; anything else: 0)."""
+    if isinstance(value, np.ndarray):
+        return int(value.size)
+    if isinstance(value, tuple):
+        return sum(_elements(v) for v in value)
+    return 0
+
+
 class Exercise:
     """One exercise: its cases, its trusted reference, and the mistakes it recognises.
 
@@ -113,7 +146,10 @@ class Exercise:
         lesson: the notebook stem, e.g. ``"02_convolution"``.
         function: the name the learner defines (function or variable).
         points: nbgrader points of the test cell.
-        arg_names: names of the positional arguments, used to show a case.
+        signature: the learner's function's parameters, e.g.
+            ``"x, weight, bias=None, stride=1, padding=0, dilation=1"``: the cases are bound to
+            it, so that ``reference``, ``variants`` and messages read ``case.bias``.
+        arg_names: names of the positional arguments, when no ``signature`` is given.
         make_cases: ``make_cases(hidden: bool) -> list[Case]``, deterministic.
         reference: ``reference(case) -> expected output``.
         variants: known wrong implementations, most specific first.
@@ -123,13 +159,16 @@ class Exercise:
         question: for a prediction, the question as the lesson asks it.
     """
 
-    def __init__(self, id, lesson, function, points, *, arg_names=(), make_cases, reference,
-                 variants=(), hints=None, output_kind="array", kind="function", question=""):
+    def __init__(self, id, lesson, function, points, *, signature=None, arg_names=(), make_cases,
+                 reference, variants=(), hints=None, output_kind="array", kind="function",
+                 question=""):
         self.id = id
         self.lesson = lesson
         self.function = function
         self.points = float(points)
-        self.arg_names = tuple(arg_names)
+        self.signature = signature
+        names, self.defaults = parse_signature(signature) if signature else (tuple(arg_names), {})
+        self.arg_names = tuple(names)
         self._make_cases = make_cases
         self.reference = reference
         self.variants = tuple(variants)
@@ -142,8 +181,11 @@ class Exercise:
         return f"<Exercise {self.id!r} ({self.kind}) of lesson {self.lesson!r}>"
 
     def cases(self, hidden: bool = False) -> list[Case]:
-        """The cases, sorted from smallest to largest; ``hidden=True`` gives other seeded ones."""
-        return sorted(self._make_cases(hidden), key=lambda case: case.size)
+        """The cases, bound to the signature and sorted from smallest to largest (input and
+        expected output together); ``hidden=True`` gives other seeded ones."""
+        cases = [case.bind(self.arg_names, self.defaults) for case in self._make_cases(hidden)]
+        sized = [replace(case, size=case.size + _elements(self.reference(case))) for case in cases]
+        return sorted(sized, key=lambda case: case.size)
 
     @property
     def diagnoses(self) -> dict[str, str]:
@@ -163,30 +205,6 @@ class Exercise:
         return diagnose(self, cases, outcomes)
 
 
-def make_case(label: str, *args, **kwargs) -> Case:
-    """A :class:`Case` whose ``size`` is the total number of array elements in it."""
-    size = sum(int(np.size(a)) for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray))
-    return Case(label, tuple(args), dict(kwargs), size)
-
-
-def seeded_rng(exercise_id: str, hidden: bool = False) -> np.random.Generator:
-    """A random generator seeded from the exercise id, so cases never change between runs."""
-    return np.random.default_rng([zlib.crc32(exercise_id.encode()), int(hidden)])
-
-
-def when(condition: bool, compute: Callable[[], object]):
-    """``compute()`` if ``condition`` else ``None``: a variant that cannot show on a case."""
-    return compute() if condition else None
-
-
-def crop_to(out: np.ndarray, like: np.ndarray):
-    """``out`` cut to ``like``'s last two sizes (``None`` if it is smaller): a wrong loop inside
-    a right-sized output."""
-    if out.shape[-2] < like.shape[-2] or out.shape[-1] < like.shape[-1]:
-        return None
-    return out[..., :like.shape[-2], :like.shape[-1]]
-
-
 _REGISTRY: dict[str, Exercise] = {}
 
 
@@ -198,8 +216,21 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
+LESSON_MODULE = re.compile(r"^lesson\d\d$")
+_LOADED_FROM: tuple = ()
+
+
 def _load_all() -> None:
-    from . import lesson01, lesson02, lesson03, predictions  # noqa: F401  (they register)
+    """Import every ``lessonNN`` module of this package (once per state of its path)."""
+    global _LOADED_FROM
+    package = importlib.import_module(__package__)
+    paths = tuple(package.__path__)
+    if paths == _LOADED_FROM:
+        return
+    found = sorted(m.name for m in pkgutil.iter_modules(paths) if LESSON_MODULE.match(m.name))
+    for name in found:
+        importlib.import_module(f"{__package__}.{name}")  # each registers its exercises
+    _LOADED_FROM = paths
 
 
 def get_exercise(exercise_id: str) -> Exercise:
@@ -288,12 +319,16 @@ def call_case(fn, case: Case) -> Outcome:
     return Outcome(output, type_name, error, after)
 
 
-def check(exercise_id: str, fn, hidden: bool = False) -> Verdict:
-    """Check the learner's function for one exercise, in this process.
+def check(exercise_id: str, fn, hidden: bool = False, *, raise_on_fail: bool | None = None) -> Verdict:
+    """Check the learner's function for one exercise, in this process, and show the verdict.
 
-    Prints one line ``✓ <id>: N cases passed`` on success and returns the :class:`Verdict`;
-    raises ``AssertionError`` with the full diagnosis otherwise. ``hidden=True`` runs another
-    seeded set of cases (used by hidden tests).
+    Shows one line ``✓ <id>: N cases passed``, a "not done yet" line, or the diagnosis (the
+    likely mistake, the smallest failing case, what to look at) — as a block in Jupyter, as
+    text elsewhere — and returns the :class:`Verdict`. It raises nothing, so a notebook runs on,
+    except when the notebook is graded by nbgrader or raising is asked for
+    (``raise_on_fail=True``, ``settings.raise_on_fail``, ``CNNCOURSE_RAISE_ON_FAIL=1``): then a
+    verdict that is not a pass raises :class:`~cnncourse.checks.feedback.CheckFailed`, an
+    ``AssertionError``. ``hidden=True`` runs another seeded set of cases (hidden tests).
 
     Example:
         >>> check("conv_output_size", lambda n, k, stride=1, padding=0, dilation=1:
@@ -301,19 +336,55 @@ def check(exercise_id: str, fn, hidden: bool = False) -> Verdict:
         ✓ conv_output_size: 16 cases passed
         Verdict(passed=True, ...)
     """
+    from .diagnose import not_done
+    from .feedback import show
+
     exercise = get_exercise(exercise_id)
     if exercise.kind != "function":
         raise ValueError(f"{exercise_id!r} is a prediction: use check_prediction({exercise_id!r}, answer)")
-    if not callable(fn):
-        raise AssertionError(
-            f"{exercise_id}: check expects your function {exercise.function} itself, "
-            f"got {_type_name(fn)} {fn!r:.60}. Pass the name without calling it: "
-            f"check({exercise_id!r}, {exercise.function})"
-        )
     cases = exercise.cases(hidden=hidden)
-    outcomes = [call_case(fn, case) for case in cases]
-    verdict = exercise.diagnose(cases, outcomes)
-    if not verdict.passed:
-        raise AssertionError(verdict.message)
-    print(verdict.message)
-    return verdict
+    if fn is Ellipsis:  # a stub written as `name = ...`
+        verdict = not_done(exercise, len(cases))
+    elif not callable(fn):
+        headline = f"✗ {exercise_id}: check expects your function {exercise.function} itself"
+        advice = (f"it got {_type_name(fn)} {fn!r:.60}. Pass the name without calling it: "
+                  f"check({exercise_id!r}, {exercise.function})")
+        verdict = Verdict(False, len(cases), f"{headline}; {advice}", "not_a_function",
+                          exercise_id, len(cases), headline=headline + ".", advice=advice)
+    else:
+        verdict = exercise.diagnose(cases, [call_case(fn, case) for case in cases])
+    return show(verdict, raise_on_fail)
+
+
+def yours_or_reference(exercise_id: str, fn):
+    """The learner's function if it passes its check, else the course's reference (with a note).
+
+    For a lesson cell *after* an exercise that uses the learner's function (``downsample(x, 16)``):
+    with this the cell still runs — and shows the right picture — while the exercise is not done
+    or not right yet, and says so in one printed line.
+
+    Example:
+        >>> downsample = yours_or_reference("downsample", ...)
+        Your downsample is not done yet: this cell uses the course's version (run it again when your check passes).
+        >>> downsample(np.arange(16.0).reshape(4, 4), 2)
+        array([[ 2.5,  4.5],
+               [10.5, 12.5]])
+    """
+    exercise = get_exercise(exercise_id)
+    status = "not done"
+    if callable(fn):
+        cases = exercise.cases()
+        verdict = exercise.diagnose(cases, [call_case(fn, case) for case in cases])
+        if verdict.passed:
+            return fn
+        status = verdict.status
+    print(f"Your {exercise.function} is {'not done yet' if status == 'not done' else 'not right yet'}: "
+          f"this cell uses the course's version (run it again when your check passes).")
+
+    def reference(*args, **kwargs):
+        return exercise.reference(make_case("your call", *args, **kwargs).bind(
+            exercise.arg_names, exercise.defaults))
+
+    reference.__name__ = reference.__qualname__ = exercise.function
+    reference.__doc__ = f"The course's {exercise.function} (the reference of exercise {exercise_id!r})."
+    return reference

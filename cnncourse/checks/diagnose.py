@@ -5,31 +5,43 @@ mistake, in this order:
 
 1. ``not_implemented`` — the stub still raises ``NotImplementedError``;
 2. ``input_modified`` — an input array was changed in place;
-3. a known wrong implementation (``Exercise.variants``) whose output equals the learner's on
-   the most failing cases (e.g. ``kernel_flipped``);
+3. a known wrong implementation (``Exercise.variants``, e.g. ``kernel_flipped``) — **named only
+   when it reproduces the learner's result on a clear majority of the failing cases: at least
+   two thirds of them** (:data:`MAJORITY`). A case is reproduced when the mistake gives the
+   learner's output (or raises the same type of error); the variants of one key count together,
+   and on at least one case the mistake must show (give an output that differs from the
+   expected one). A mistake that explains one or two cases out of many is a guess, so then the
+   generic diagnosis below is given instead;
 4. ``not_ndarray`` / ``not_int`` — the function returned the wrong kind of object;
-5. on the smallest failing case: ``wrong_dtype`` (values right, dtype wrong),
-   ``output_size_off_by_one`` / ``wrong_shape``, ``raised`` (an exception), ``wrong_values``.
+5. on the smallest failing case: ``wrong_dtype`` (values right, dtype wrong), ``h_w_swapped``
+   (height and width of the output swapped), ``output_size_off_by_one`` / ``wrong_shape``,
+   ``raised`` (an exception), ``wrong_values``.
 
-The message then shows the smallest failing case (input, expected, actual) and what to look at.
+The message then shows the smallest failing case — cases are ranked by the size of their input
+and of their expected output together — printed whole, and what to look at.
 """
 from __future__ import annotations
 
 import numbers
+import sys
 import textwrap
+from fractions import Fraction
 
 import numpy as np
 
 from .core import Case, Exercise, Outcome, Verdict, array_inputs
 
-__all__ = ["GENERIC", "diagnose", "same", "format_value", "format_case", "failure_message"]
+__all__ = ["GENERIC", "MAJORITY", "diagnose", "same", "format_value", "format_case", "compose",
+           "not_done"]
+
+MAJORITY = Fraction(2, 3)  # of the failing cases a variant must reproduce to be named
 
 # key: (title, default hint)
 GENERIC = {
     "not_implemented": (
         "not done yet: the function still raises NotImplementedError",
-        "replace the line `raise NotImplementedError(...)` with your code, run that cell, "
-        "then run this check again.",
+        "replace the line `raise NotImplementedError(...)` in the cell above with your code, "
+        "run that cell, then run this check again.",
     ),
     "not_ndarray": (
         "the function does not return a plain NumPy array",
@@ -51,6 +63,11 @@ GENERIC = {
         "the output's dtype must follow the input's: create the output with "
         "`np.zeros(shape, dtype=x.dtype)` (np.zeros alone gives float64), or convert with "
         "`.astype(...)` at the end.",
+    ),
+    "h_w_swapped": (
+        "the output's height and width are swapped",
+        "the output is (..., OH, OW): rows (height) first, then columns (width). Compute OH from "
+        "H and OW from W, and write out[..., i, j] with i the row and j the column.",
     ),
     "output_size_off_by_one": (
         "the output size is off by one",
@@ -146,24 +163,46 @@ def _arg_name(exercise: Exercise, where) -> str:
     return exercise.arg_names[where] if where < len(exercise.arg_names) else f"argument {where + 1}"
 
 
+def _reproduces(variant, case, outcome, expected) -> tuple[bool, bool]:
+    """``(reproduced, shows)``: whether the variant gives the learner's result on this case (the
+    same output, or an error of the same type), and whether that result tells the mistake apart
+    (an output that differs from the expected one)."""
+    try:
+        wrong = variant.compute(case)
+    except Exception as exc:  # the mistake crashes here; so did the learner's code?
+        same_error = (outcome.error or "").startswith(f"{type(exc).__name__}:")
+        return same_error, False
+    if wrong is None or outcome.output is None:  # cannot show here / nothing to compare
+        return False, False
+    if not same(outcome.output, wrong):
+        return False, False
+    return True, not same(wrong, expected)
+
+
 def _best_variant(exercise, cases, outcomes, expected, failing):
-    """The variant that reproduces the learner's output on the most failing cases (counting only
-    cases where the mistake shows: the variant's output differs from the expected one)."""
-    best, best_hits = None, []
+    """The known mistake that reproduces the learner's results on the most failing cases: the
+    variants of one key count together, and a key counts only if it shows (its output differs
+    from the expected one) on at least one of them. Returns ``(variant with the most
+    reproductions within that key, failing cases the key reproduces)``."""
+    by_key: dict[str, set] = {}
+    shown: set = set()
+    best_of_key: dict[str, tuple] = {}
     for variant in exercise.variants:
-        hits = []
+        hits = set()
         for i in failing:
-            if outcomes[i].output is None:
-                continue
-            try:
-                wrong = variant.compute(cases[i])
-            except Exception:  # the mistake cannot be made on this case
-                wrong = None
-            if wrong is not None and same(outcomes[i].output, wrong) and not same(wrong, expected[i]):
-                hits.append(i)
-        if len(hits) > len(best_hits):
-            best, best_hits = variant, hits
-    return best, best_hits
+            reproduced, shows = _reproduces(variant, cases[i], outcomes[i], expected[i])
+            if reproduced:
+                hits.add(i)
+            if shows:
+                shown.add(variant.key)
+        by_key.setdefault(variant.key, set()).update(hits)
+        if len(hits) > len(best_of_key.get(variant.key, (None, ()))[1]):
+            best_of_key[variant.key] = (variant, hits)
+    candidates = [k for k in by_key if k in shown and by_key[k]]
+    if not candidates:
+        return None, []
+    key = max(candidates, key=lambda k: len(by_key[k]))  # the first key listed wins a tie
+    return best_of_key[key][0], sorted(by_key[key])
 
 
 def _describe(value) -> str:
@@ -173,10 +212,11 @@ def _describe(value) -> str:
 
 
 def format_value(value, indent: str = "    ") -> str:
-    """A compact, truncated text form of a value (arrays via ``np.array2string``)."""
+    """The text form of a value, whole: never summarised with "..." (arrays via
+    ``np.array2string``, 4 decimals)."""
     if isinstance(value, np.ndarray):
         text = np.array2string(
-            value, precision=4, suppress_small=True, threshold=64, edgeitems=2,
+            value, precision=4, suppress_small=True, threshold=sys.maxsize,
             max_line_width=92, separator=" ",
         )
     elif isinstance(value, tuple) and any(isinstance(v, np.ndarray) for v in value):
@@ -184,8 +224,6 @@ def format_value(value, indent: str = "    ") -> str:
                          for k, v in enumerate(value))
     else:
         text = repr(value)
-        if len(text) > 300:
-            text = text[:300] + " ..."
     return "\n".join(indent + line for line in text.splitlines() if line.strip())
 
 
@@ -201,27 +239,44 @@ def format_case(exercise: Exercise, case: Case) -> str:
     return "\n".join(lines) if lines else "  (no arguments)"
 
 
-def failure_message(exercise, headline, title, key, case, expected, outcome, hint,
-                    note="", changed=()) -> str:
-    """The full text of a failed check: headline, mistake, smallest case, what to look at."""
-    lines = [headline, *_wrap(f"Likely mistake: {title} [{key}].{note}")]
-    if case is not None:
-        lines += ["", f'Smallest failing case ("{case.label}"):', format_case(exercise, case),
-                  f"  expected ({_describe(expected)}):", format_value(expected)]
-        if outcome.error is not None:
-            lines += [f"  yours raised: {outcome.error}"]
-        elif outcome.output is None:
-            lines += [f"  yours: an object of type {outcome.output_type}"]
-        else:
-            lines += [f"  yours ({_describe(outcome.output)}):", format_value(outcome.output)]
-        for name, value in changed:
-            lines += [f"  {name} after your call ({_describe(value)}):", format_value(value)]
-    lines += ["", *_wrap(f"What to look at: {hint}")]
+def _case_block(exercise, case, expected, outcome, changed=()) -> str:
+    """The smallest failing case: its arguments, the expected output and the learner's."""
+    lines = [format_case(exercise, case), f"  expected ({_describe(expected)}):", format_value(expected)]
+    if outcome.error is not None:
+        lines += [f"  yours raised: {outcome.error}"]
+    elif outcome.output is None:
+        lines += [f"  yours: an object of type {outcome.output_type}"]
+    else:
+        lines += [f"  yours ({_describe(outcome.output)}):", format_value(outcome.output)]
+    for name, value in changed:
+        lines += [f"  {name} after your call ({_describe(value)}):", format_value(value)]
+    return "\n".join(lines)
+
+
+def compose(headline: str, mistake: str = "", case_label: str = "", case: str = "",
+            advice: str = "", advice_title: str = "What to look at") -> str:
+    """The plain text of a verdict from its parts (wrapped at 92 columns, the case as it is)."""
+    lines = [headline]
+    if mistake:
+        lines += _wrap(f"Likely mistake: {mistake}")
+    if case:
+        lines += ["", f'Smallest failing case ("{case_label}"):', case]
+    if advice:
+        lines += ([""] if mistake or case else []) + _wrap(f"{advice_title}: {advice}")
     return "\n".join(lines)
 
 
 def _wrap(text: str) -> list[str]:
     return textwrap.wrap(text, width=92, break_long_words=False, break_on_hyphens=False)
+
+
+def not_done(exercise: Exercise, n_cases: int, what: str | None = None) -> Verdict:
+    """The verdict for an exercise whose stub is still there: one short line."""
+    hint = exercise.hints.get("not_implemented") or GENERIC["not_implemented"][1]
+    headline = f"○ {exercise.id}: not done yet"
+    message = f"{headline} — {what or hint}"
+    return Verdict(False, n_cases, message, "not_implemented", exercise.id, n_cases,
+                   headline=headline + ".", advice=what or hint)
 
 
 def diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome]) -> Verdict:
@@ -232,22 +287,21 @@ def diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome]) -> 
     modified = [_modified(c, o) for c, o in zip(cases, outcomes)]
     failing = [i for i in range(n) if reasons[i] is not None or modified[i]]
     if not failing:
-        return Verdict(True, n, f"✓ {exercise.id}: {n} cases passed", None)
+        line = f"✓ {exercise.id}: {n} cases passed"
+        return Verdict(True, n, line, None, exercise.id, 0, headline=line)
     headline = f"✗ {exercise.id}: {len(failing)} of {n} cases fail."
 
     def verdict(key, i, note="", title=None, hint=None, changed=()):
         title = title or GENERIC[key][0]
         hint = hint or exercise.hints.get(key) or GENERIC[key][1]
-        text = failure_message(exercise, headline, title, key, cases[i], expected[i],
-                               outcomes[i], hint, note, changed)
-        return Verdict(False, n, text, key)
+        mistake = f"{title} [{key}].{note}"
+        block = _case_block(exercise, cases[i], expected[i], outcomes[i], changed)
+        text = compose(headline, mistake, cases[i].label, block, hint)
+        return Verdict(False, n, text, key, exercise.id, len(failing), headline, mistake,
+                       cases[i].label, block, hint)
 
-    not_done = [i for i in failing if (outcomes[i].error or "").startswith("NotImplementedError")]
-    if not_done:
-        hint = exercise.hints.get("not_implemented") or GENERIC["not_implemented"][1]
-        text = (f"✗ {exercise.id}: not done yet — {exercise.function} still raises "
-                f"NotImplementedError.\n" + "\n".join(_wrap(f"What to do: {hint}")))
-        return Verdict(False, n, text, "not_implemented")
+    if any((outcomes[i].error or "").startswith("NotImplementedError") for i in failing):
+        return not_done(exercise, n)
     changed = [i for i in failing if modified[i]]
     if changed:
         i = changed[0]
@@ -259,9 +313,10 @@ def diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome]) -> 
                        f"case(s); the check passes copies, so the caller's arrays are safe here.",
                        changed=after)
 
+    first = failing[0]  # the smallest failing case: the one shown
     variant, hits = _best_variant(exercise, cases, outcomes, expected, failing)
-    if variant is not None:
-        i = hits[0]
+    if variant is not None and len(hits) >= MAJORITY * len(failing):
+        i = first
         note = f" It reproduces your output on {len(hits)} of the {len(failing)} failing cases."
         out = outcomes[i].output
         if isinstance(out, np.ndarray) and isinstance(expected[i], np.ndarray) \
@@ -269,7 +324,6 @@ def diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome]) -> 
             note += f" (Also: your output has dtype {out.dtype}, expected {expected[i].dtype}.)"
         return verdict(variant.key, i, note, title=variant.title, hint=variant.hint)
 
-    first = failing[0]
     wrong_type = [i for i in failing if reasons[i] == "type"]
     if wrong_type:
         i = wrong_type[0]
@@ -281,9 +335,13 @@ def diagnose(exercise: Exercise, cases: list[Case], outcomes: list[Outcome]) -> 
                        f"{outcomes[first].output.dtype}; expected {expected[first].dtype}.")
     if reason == "shape":
         got, want = outcomes[first].output.shape, expected[first].shape
-        off = (len(got) == len(want) and len(got) >= 2 and got[:-2] == want[:-2]
-               and all(abs(g - w) <= 1 for g, w in zip(got[-2:], want[-2:])))
-        key = "output_size_off_by_one" if off else "wrong_shape"
+        same_lead = len(got) == len(want) and len(got) >= 2 and got[:-2] == want[:-2]
+        if same_lead and got[-2:] == want[-2:][::-1]:
+            key = "h_w_swapped"
+        elif same_lead and all(abs(g - w) <= 1 for g, w in zip(got[-2:], want[-2:])):
+            key = "output_size_off_by_one"
+        else:
+            key = "wrong_shape"
         return verdict(key, first, f" Your output has shape {got}; expected {want}.")
     if reason == "error":
         return verdict("raised", first)

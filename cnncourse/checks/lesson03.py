@@ -1,4 +1,5 @@
-"""Checks for lesson 03 (pooling): ``max_pool2d``, ``avg_pool2d`` and ``max_pool2d_backward``.
+"""Checks for lesson 03 (pooling): the predictions ``q03_pool_shape`` and ``q03_pool_params``, and
+the exercises ``max_pool2d``, ``avg_pool2d`` and ``max_pool2d_backward``.
 
 The trusted reference is :mod:`cnncourse.numpy_ops` (PyTorch's semantics: ``stride=None`` means
 ``stride=kernel_size``; in a window with several equal maxima the gradient goes to the first one
@@ -10,25 +11,37 @@ import numpy as np
 
 from .. import numpy_ops as ops
 from ..shapes import pool_output_size
-from .core import Exercise, Variant, crop_to, make_case, register, seeded_rng, when
+from .core import (Exercise, Variant, crop_to, distinct, int_values, make_case, register,
+                   seeded_rng, when)
+from .predictions import Prediction, wrong_answer
 
-__all__ = ["MAX_POOL2D", "AVG_POOL2D", "MAX_POOL2D_BACKWARD"]
+__all__ = ["Q03_POOL_SHAPE", "Q03_POOL_PARAMS", "MAX_POOL2D", "AVG_POOL2D", "MAX_POOL2D_BACKWARD"]
 
 LESSON = "03_pooling"
 
+# ---------------------------------------------------------------- predictions
+Q03_POOL_SHAPE = register(Prediction(
+    "q03_pool_shape", LESSON,
+    "x has shape (8, 16, 28, 28); what is the shape of max_pool2d(x, kernel_size=2)?",
+    lambda: (8, 16, pool_output_size(28, 2), pool_output_size(28, 2)),
+    "pooling works on each channel on its own (N and C stay) and the default stride equals "
+    "kernel_size, so 28 // 2 = 14.",
+    wrong=[
+        wrong_answer("default_stride", "the default stride is taken to be 1",
+                     (8, 16, pool_output_size(28, 2, 1), pool_output_size(28, 2, 1)),
+                     "stride=None means stride=kernel_size."),
+        wrong_answer("channels_mixed", "the channels are pooled together",
+                     (8, 1, pool_output_size(28, 2), pool_output_size(28, 2)),
+                     "Pooling never mixes channels."),
+    ]))
 
-def _distinct(rng, shape, dtype=np.float64):
-    """Small distinct integers stored as floats (no ties), easy to read in a message."""
-    size = int(np.prod(shape))
-    return (rng.permutation(size).reshape(shape) - size // 2).astype(dtype)
-
-
-def _stride(case):
-    return case.kwargs.get("stride")
-
-
-def _no_stride_given(case):
-    return "stride" not in case.kwargs or case.kwargs["stride"] is None
+Q03_POOL_PARAMS = register(Prediction(
+    "q03_pool_params", LESSON,
+    "How many trainable parameters does a 2×2 max-pooling layer have?",
+    lambda: 0,
+    "pooling takes the max (or mean) of each window; there is nothing to learn.",
+    wrong=[wrong_answer("pool_has_weights", "the window is taken to have weights like a kernel", 4,
+                        "A pooling window has no weights.")]))
 
 
 _STRIDE_HINT = ("when stride is not given (stride=None) it defaults to kernel_size, so the "
@@ -37,16 +50,37 @@ _SIZE_HINT = ("the output has floor((H + 2*padding - kernel_size) / stride) + 1 
               "same for columns): a window that does not fit completely is dropped.")
 
 
+_BATCH_HINT = ("every image and every channel is pooled on its own: write out[n, c, ...] from "
+               "x[n, c, ...] for every n — not only n = 0, not x[0].")
+_HW_HINT = ("the output is (N, C, OH, OW): OH counts the window positions down the rows (from H), "
+            "OW across the columns (from W); write out[n, c, i, j] with i the row.")
+
+
+def _first_image_only(out, copied: bool):
+    """Only image 0 of ``out`` kept: the others 0, or copies of image 0 (``copied``)."""
+    if out.shape[0] == 1:
+        return None
+    rest = np.broadcast_to(out[:1], out.shape) if copied else np.zeros_like(out)
+    return np.concatenate([out[:1], rest[1:]])
+
+
 def _window_variants(pool):
-    """The stride and size mistakes every pooling forward can make; ``pool(case, **changes)``."""
+    """The stride, size and batch mistakes every pooling forward can make; ``pool(case,
+    **changes)`` is the reference with some arguments changed."""
     return [
         Variant("default_stride", "the default stride is 1 instead of kernel_size", _STRIDE_HINT,
-                lambda c: when(_no_stride_given(c), lambda: pool(c, stride=1))),
+                lambda c: when(c.stride is None, lambda: pool(c, stride=1))),
         Variant("default_stride",
                 "the output size uses stride=kernel_size but the windows move by 1", _STRIDE_HINT,
-                lambda c: when(_no_stride_given(c), lambda: crop_to(pool(c, stride=1), pool(c)))),
+                lambda c: when(c.stride is None, lambda: crop_to(pool(c, stride=1), pool(c)))),
         Variant("output_size_off_by_one", "the output is one row and one column too small",
                 _SIZE_HINT, lambda c: pool(c)[:, :, :-1, :-1]),
+        Variant("h_w_swapped", "the output's height and width are swapped: (N, C, OW, OH)",
+                _HW_HINT, lambda c: pool(c).swapaxes(2, 3)),
+        Variant("first_image_only", "only the first image of the batch is pooled (the others stay 0)",
+                _BATCH_HINT, lambda c: _first_image_only(pool(c), copied=False)),
+        Variant("first_image_only", "every image gets the output of the first one (x[0] for x[n])",
+                _BATCH_HINT, lambda c: _first_image_only(pool(c), copied=True)),
     ]
 
 
@@ -54,13 +88,14 @@ def _window_variants(pool):
 def _max_cases(hidden):
     rng = seeded_rng("max_pool2d", hidden)
     cases = [
-        make_case("2×2 windows on 4×4, default stride", _distinct(rng, (1, 1, 4, 4)), 2),
+        make_case("2×2 windows on 4×4, default stride", distinct(rng, (1, 1, 4, 4)), 2),
         make_case("3×3 windows on 7×7, default stride (last row and column dropped)",
-                  _distinct(rng, (1, 1, 7, 7)), 3),
-        make_case("2×2 windows, stride 1 (overlapping)", _distinct(rng, (1, 1, 4, 4)), 2, stride=1),
-        make_case("2 images, 3 channels, default stride", _distinct(rng, (2, 3, 4, 4)), 2),
+                  distinct(rng, (1, 1, 7, 7)), 3),
+        make_case("2×2 windows, stride 1 (overlapping)", distinct(rng, (1, 1, 4, 4)), 2, stride=1),
+        make_case("2 images, 3 channels, default stride", distinct(rng, (2, 3, 4, 4)), 2),
         make_case("all values negative", -1.0 - np.abs(rng.normal(size=(1, 2, 4, 4))), 2),
-        make_case("float32, stride 2 on 5×6", _distinct(rng, (1, 2, 5, 6), np.float32), 3, stride=2),
+        make_case("float32, stride 2 on 5×6", distinct(rng, (1, 2, 5, 6), np.float32), 3, stride=2),
+        make_case("2×2 windows, stride 3 on 5×8", distinct(rng, (1, 1, 5, 8)), 2, stride=3),
     ]
     for k in range(8 if not hidden else 16):
         N, C = (int(v) for v in rng.integers(1, 3, size=2))
@@ -74,33 +109,33 @@ def _max_cases(hidden):
     return cases
 
 
-def _max(case, **changes):
-    x, k = case.args
-    args = dict(x=x, kernel_size=k, stride=_stride(case))
+def _max(c, **changes):
+    """The reference on case ``c``, with some of its arguments changed."""
+    args = dict(x=c.x, kernel_size=c.kernel_size, stride=c.stride)
     args.update(changes)
     return ops.max_pool2d(**args)
 
 
 MAX_POOL2D = register(Exercise(
     "max_pool2d", LESSON, "max_pool2d", 2,
-    arg_names=("x", "kernel_size"),
+    signature="x, kernel_size, stride=None",
     make_cases=_max_cases,
     reference=_max,
     variants=[
         *_window_variants(_max),
         Variant("min_instead_of_max", "takes the minimum of each window instead of the maximum",
                 "max pooling keeps the largest value of each window: window.max().",
-                lambda c: -_max(c, x=-c.args[0])),
+                lambda c: -_max(c, x=-c.x)),
         Variant("avg_instead_of_max", "takes the mean of each window instead of the maximum",
                 "max pooling keeps the largest value of each window: window.max(), not mean().",
-                lambda c: ops.avg_pool2d(c.args[0], c.args[1], _stride(c))),
+                lambda c: ops.avg_pool2d(c.x, c.kernel_size, c.stride)),
         Variant("max_started_at_zero", "the running maximum starts at 0, so negative windows give 0",
                 "start the running maximum at the first value of the window (or -np.inf), or "
                 "use window.max().", lambda c: np.maximum(_max(c), 0)),
         Variant("channels_mixed", "the maximum is taken over all channels together",
                 "pool each channel on its own: the window is x[n, c, rows, cols] (one n and one "
                 "c), and the output keeps the C axis: (N, C, OH, OW).",
-                lambda c: when(c.args[0].shape[1] > 1, lambda: np.broadcast_to(
+                lambda c: when(c.x.shape[1] > 1, lambda: np.broadcast_to(
                     _max(c).max(axis=1, keepdims=True), _max(c).shape))),
         Variant("channels_mixed", "the channel axis is pooled away (output (N, OH, OW))",
                 "pool each channel on its own; the output keeps the C axis: (N, C, OH, OW).",
@@ -114,7 +149,7 @@ MAX_POOL2D = register(Exercise(
 # ---------------------------------------------------------------- avg_pool2d
 def _avg_cases(hidden):
     rng = seeded_rng("avg_pool2d", hidden)
-    iv = lambda *shape: rng.integers(0, 9, size=shape).astype(np.float64)  # noqa: E731
+    iv = lambda *shape: int_values(rng, shape, low=0, high=9)  # noqa: E731
     cases = [
         make_case("2×2 windows on 4×4, default stride", iv(1, 1, 4, 4), 2),
         make_case("3×3 windows, stride 1", iv(1, 1, 4, 5), 3, stride=1),
@@ -125,6 +160,7 @@ def _avg_cases(hidden):
         make_case("3×3, stride 2, padding 1, default count_include_pad", iv(1, 2, 5, 5), 3,
                   stride=2, padding=1),
         make_case("float32, 2 images, default stride", iv(2, 2, 4, 6).astype(np.float32), 2),
+        make_case("2×2 windows, stride 3 on 5×8", iv(1, 1, 5, 8), 2, stride=3),
     ]
     for k in range(8 if not hidden else 16):
         N, C = (int(v) for v in rng.integers(1, 3, size=2))
@@ -142,39 +178,44 @@ def _avg_cases(hidden):
     return cases
 
 
-def _avg(case, **changes):
-    x, k = case.args
-    args = dict(x=x, kernel_size=k, stride=_stride(case), padding=case.kwargs.get("padding", 0),
-                count_include_pad=case.kwargs.get("count_include_pad", True))
+def _avg(c, **changes):
+    """The reference on case ``c``, with some of its arguments changed."""
+    args = dict(x=c.x, kernel_size=c.kernel_size, stride=c.stride, padding=c.padding,
+                count_include_pad=c.count_include_pad)
     args.update(changes)
     return ops.avg_pool2d(**args)
 
 
-def _include_pad(case):
-    return case.kwargs.get("count_include_pad", True)
-
-
 AVG_POOL2D = register(Exercise(
     "avg_pool2d", LESSON, "avg_pool2d", 2,
-    arg_names=("x", "kernel_size"),
+    signature="x, kernel_size, stride=None, padding=0, count_include_pad=True",
     make_cases=_avg_cases,
     reference=_avg,
     variants=[
+        Variant("divided_by_k", "the window's sum is divided by kernel_size instead of "
+                "kernel_size**2", "a k×k window holds k*k values: divide its sum by "
+                "kernel_size**2 (or, with count_include_pad=False, by the number of real pixels "
+                "in it), not by kernel_size.",
+                lambda c: _avg(c, count_include_pad=True) * c.kernel_size),
+        Variant("padding_ignored", "the padding is ignored: the output is the one without padding",
+                "padding adds `padding` zeros on each of the four sides before pooling: "
+                "np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))).",
+                lambda c: when(c.padding > 0, lambda: _avg(c, padding=0))),
         Variant("not_divided", "the window's sum is not divided by the window size",
                 "an average is the sum divided by the number of values: kernel_size**2 (or, "
                 "with count_include_pad=False, the number of real pixels in the window).",
-                lambda c: _avg(c, count_include_pad=True) * c.args[1] ** 2),
+                lambda c: _avg(c, count_include_pad=True) * c.kernel_size ** 2),
         Variant("padding_counted",
                 "the padded zeros are counted in the average although count_include_pad=False",
                 "with count_include_pad=False divide each window's sum by the number of real "
                 "(non-padding) pixels in it, which is smaller at the borders.",
-                lambda c: when(not _include_pad(c) and c.kwargs.get("padding", 0) > 0,
+                lambda c: when(not c.count_include_pad and c.padding > 0,
                               lambda: _avg(c, count_include_pad=True))),
         Variant("padding_not_counted",
                 "the padded zeros are not counted in the average although count_include_pad=True",
                 "with count_include_pad=True (the default) every window is divided by "
                 "kernel_size**2, padded zeros included.",
-                lambda c: when(_include_pad(c) and c.kwargs.get("padding", 0) > 0,
+                lambda c: when(c.count_include_pad and c.padding > 0,
                               lambda: _avg(c, count_include_pad=False))),
         *_window_variants(_avg),
     ],
@@ -216,22 +257,22 @@ def _route(grad_out, x, kernel_size, stride, mode):
 
 def _backward_cases(hidden):
     rng = seeded_rng("max_pool2d_backward", hidden)
-    ones = lambda *shape: rng.integers(1, 6, size=shape).astype(np.float64)  # noqa: E731
+    ones = lambda *shape: int_values(rng, shape, low=1, high=6)  # noqa: E731
     peak = np.zeros((1, 1, 4, 4))
     peak[0, 0, 1, 1], peak[0, 0, 2, 2] = 5.0, 4.0
     ties = np.array([[[[1.0, 3, 3, 0], [3, 2, 1, 1], [0, 0, 2, 2], [0, 1, 2, 2]]]])
     cases = [
         make_case("2×2 windows on 4×4, default stride", ones(1, 1, 2, 2),
-                  _distinct(rng, (1, 1, 4, 4)), 2),
+                  distinct(rng, (1, 1, 4, 4)), 2),
         make_case("windows with tied maxima", ones(1, 1, 2, 2), ties, 2),
         make_case("overlapping windows (stride 1) sharing a maximum", ones(1, 1, 3, 3), peak, 2,
                   stride=1),
         make_case("3×3 windows, stride 2 (overlap of one row and column)", ones(1, 2, 2, 2),
-                  _distinct(rng, (1, 2, 5, 5)), 3, stride=2),
+                  distinct(rng, (1, 2, 5, 5)), 3, stride=2),
         make_case("2 images, 2 channels, 7×7 (last row and column dropped)", ones(2, 2, 2, 2),
-                  _distinct(rng, (2, 2, 7, 7)), 3),
+                  distinct(rng, (2, 2, 7, 7)), 3),
         make_case("float32", ones(1, 1, 2, 3).astype(np.float32),
-                  _distinct(rng, (1, 1, 4, 6), np.float32), 2),
+                  distinct(rng, (1, 1, 4, 6), np.float32), 2),
     ]
     for k in range(6 if not hidden else 12):
         N, C = (int(v) for v in rng.integers(1, 3, size=2))
@@ -239,29 +280,27 @@ def _backward_cases(hidden):
         kernel = int(rng.integers(1, min(H, W) + 1))
         kw = {} if k % 2 else dict(stride=int(rng.integers(1, 3)))
         OH, OW = pool_output_size((H, W), kernel, kw.get("stride"))
-        x = rng.integers(0, 4, size=(N, C, H, W)).astype(np.float64)  # ties happen
+        x = int_values(rng, (N, C, H, W), low=0, high=4)  # ties happen
         cases.append(make_case(
             f"random: x ({N}, {C}, {H}, {W}), kernel {kernel}, stride {kw.get('stride', 'default')}",
             rng.normal(size=(N, C, OH, OW)), x, kernel, **kw))
     return cases
 
 
-def _backward(case):
-    grad_out, x, k = case.args
-    return ops.max_pool2d_backward(grad_out, x, k, _stride(case))
+def _backward(c):
+    return ops.max_pool2d_backward(c.grad_out, c.x, c.kernel_size, c.stride)
 
 
 def _routed(mode, stride=None):
     def compute(case):
-        grad_out, x, k = case.args
-        s = stride or _stride(case) or k
-        return _route(grad_out, x, k, s, mode)
+        s = stride or case.stride or case.kernel_size
+        return _route(case.grad_out, case.x, case.kernel_size, s, mode)
     return compute
 
 
 MAX_POOL2D_BACKWARD = register(Exercise(
     "max_pool2d_backward", LESSON, "max_pool2d_backward", 3,
-    arg_names=("grad_out", "x", "kernel_size"),
+    signature="grad_out, x, kernel_size, stride=None",
     make_cases=_backward_cases,
     reference=_backward,
     variants=[
@@ -286,7 +325,7 @@ MAX_POOL2D_BACKWARD = register(Exercise(
                 "a pixel that is the maximum of several windows receives the sum of their "
                 "gradients: use `grad_x[...] += g`, not `=`.", _routed("overwrite")),
         Variant("default_stride", "the default stride is 1 instead of kernel_size", _STRIDE_HINT,
-                lambda c: when(_no_stride_given(c), lambda: _routed("first", stride=1)(c))),
+                lambda c: when(c.stride is None, lambda: _routed("first", stride=1)(c))),
     ],
     hints={"wrong_dtype": "grad_x has x's shape and dtype: np.zeros_like(x)."},
 ))

@@ -180,7 +180,7 @@ def conv_explorer(images=None, kernel="sobel_x"):
     images = default_images() if images is None else images
     arrays = as_gray_maps(images, "images", "{'camera': camera}")
     start = get_kernel(kernel)
-    style = {"description_width": "70px"}
+    style = {"description_width": "90px"}  # wide enough for "output row" (70px cut it)
     slider = dict(style=style, continuous_update=False)
     controls = {
         "image": widgets.Dropdown(options=list(arrays), description="image", style=style),
