@@ -27,6 +27,7 @@ __all__ = [
     "check_reduction",
     "check_label_smoothing",
     "check_conv2d_layer_args",
+    "conv2d_layer_repr",
     "check_dim",
     "check_real",
     "adaptive_windows",
@@ -484,6 +485,29 @@ def check_conv2d_layer_args(in_channels, out_channels, kernel_size, stride=1, pa
         if min(p) < 0:
             raise ValueError(f"padding must be >= 0; got padding={_show(p)}")
     return k, s, p, d
+
+
+def conv2d_layer_repr(layer) -> str:
+    """What a ``Conv2d`` layer shows between the parentheses of its ``repr``, as torch shows it:
+    the arguments that differ from their defaults.
+
+    Example:
+        >>> from types import SimpleNamespace as Layer
+        >>> conv2d_layer_repr(Layer(in_channels=1, out_channels=6, kernel_size=(5, 5), stride=(1, 1),
+        ...                         padding=(0, 0), dilation=(1, 1), groups=1, bias=None))
+        '1, 6, kernel_size=(5, 5), stride=(1, 1), bias=False'
+    """
+    s = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+         f"stride={layer.stride}")
+    if layer.padding != (0, 0):
+        s += f", padding={layer.padding}"
+    if layer.dilation != (1, 1):
+        s += f", dilation={layer.dilation}"
+    if layer.groups != 1:
+        s += f", groups={layer.groups}"
+    if layer.bias is None:
+        s += ", bias=False"
+    return s
 
 
 def _ceil_div(a: int, b: int) -> int:

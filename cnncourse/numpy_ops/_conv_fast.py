@@ -15,14 +15,24 @@ the bias -- and hand large inputs to this module, which computes the same thing 
 
 Every function takes arguments already checked by ``conv._prepare`` (one float dtype, and the
 :class:`~cnncourse.shapes.ConvGeometry` ``g``) and returns what the public function returns.
+
+The ``Conv2d`` layer of :mod:`cnncourse.nn` calls :func:`forward` and :func:`backward`, which
+keep the forward's columns for the backward and work with the batch axis *last*: ``(C, H, W,
+N)`` memory order, as cuda-convnet did. A window's pixels for all images are then contiguous
+runs, so every copy and every pooling slice moves whole runs; one matrix product per group
+serves the whole batch; and the output, ``(F, OH, OW, N)`` in memory, is returned as an
+``(N, F, OH, OW)`` view (the next layers accept any memory order, and keep it). Their scratch
+arrays live in a :class:`Workspace` that the layer keeps from one call to the next.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .im2col import fold_rows, fold_windows, pad2d, padded_planes, unfold_rows, unfold_windows
+from .im2col import (fold_rows, fold_windows, offset_slices, pad2d, padded_planes, unfold_rows,
+                     unfold_windows)
 
-__all__ = ["worth_it", "conv2d", "conv2d_backward"]
+__all__ = ["worth_it", "conv2d", "conv2d_backward", "Workspace", "Columns", "batch_last",
+           "forward", "backward"]
 
 # The columns hold every input pixel KH*KW times. For large batches they would take hundreds of
 # megabytes, so the batch is processed in chunks of images whose columns take about this many
@@ -150,3 +160,109 @@ def conv2d_backward(grad_out, x, weight, bias, g):
     grad_weight = grad_weight.reshape(weight.shape)
     grad_bias = None if bias is None else grad_out.sum(axis=(0, 2, 3))
     return grad_x, grad_weight, grad_bias
+
+
+# --- the layer's path: columns kept from forward to backward, batch axis last -----------------
+
+
+class Workspace:
+    """Scratch arrays reused from one call to the next: writing into fresh memory makes the
+    operating system hand over (and zero) new pages, which costs more than the work on the
+    small arrays of a training step. An array comes back with its old contents; one made with
+    ``zeros=True`` starts as zeros (padding that is never overwritten stays zero)."""
+
+    def __init__(self):
+        self._arrays = {}
+
+    def get(self, name, shape, dtype, zeros=False):
+        array = self._arrays.get(name)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = (np.zeros if zeros else np.empty)(shape, dtype)
+            self._arrays[name] = array
+        return array
+
+
+class Columns:
+    """What :func:`forward` keeps for :func:`backward`: the columns and their geometry."""
+
+    __slots__ = ("cols", "g")
+
+    def __init__(self, cols, g):
+        self.cols, self.g = cols, g
+
+
+def batch_last(x):
+    """``x (N, C, H, W)`` as ``(C, H, W, N)``: a view if its memory is in that order already."""
+    return x.transpose(1, 2, 3, 0)
+
+
+def _windows(g):
+    """For each kernel offset ``(i, j)``, the strided slices of the padded input's height and
+    width that hold the pixel at that offset of every window."""
+    return [(i, j) + offset_slices(i, j, (g.OH, g.OW), g.stride, g.dilation)
+            for i in range(g.KH) for j in range(g.KW)]
+
+
+def forward(x, weight, bias, g, ws):
+    """``conv2d(x, weight, bias)`` on checked arguments; returns ``(out, Columns)``.
+
+    The work is done with the batch axis last (``(C, H, W, N)`` memory: every copy moves runs
+    of ``OW*N`` numbers, and pooling slices stay contiguous); ``out`` is an ``(N, F, OH, OW)``
+    view of ``(F, OH, OW, N)`` memory. The columns are ``(C*KH*KW, OH*OW*N)``.
+    """
+    top, bottom, left, right = g.padding
+    xb = batch_last(x)                                                   # (C, H, W, N)
+    if top or bottom or left or right:
+        xp = ws.get("padded", (g.C, g.H + top + bottom, g.W + left + right, g.N), x.dtype,
+                    zeros=True)                                          # the border stays 0
+        xp[:, top:top + g.H, left:left + g.W] = xb
+    else:
+        xp = xb
+    cols = ws.get("cols", (g.C, g.KH, g.KW, g.OH, g.OW, g.N), x.dtype)
+    for i, j, rows, columns in _windows(g):
+        cols[:, i, j] = xp[:, rows, columns]
+    G, F_g, L = g.groups, g.F // g.groups, g.OH * g.OW * g.N
+    out = np.empty((g.F, g.OH, g.OW, g.N), dtype=x.dtype)
+    np.matmul(weight.reshape(G, F_g, -1), cols.reshape(G, -1, L), out=out.reshape(G, F_g, L))
+    if bias is not None:
+        out.reshape(g.F, L)[...] += bias[:, None]
+    return out.transpose(3, 0, 1, 2), Columns(cols, g)
+
+
+def backward(grad_out, kept, weight, with_bias, need_grad_x, ws):
+    """Gradients of :func:`forward` from the columns it kept: ``(grad_x or None, grad_weight,
+    grad_bias or None)``; ``grad_x`` is an ``(N, C, H, W)`` view of ``(C, H, W, N)`` memory."""
+    g = kept.g
+    G, F_g, L = g.groups, g.F // g.groups, g.OH * g.OW * g.N
+    go = np.ascontiguousarray(batch_last(grad_out)).reshape(G, F_g, L)  # no copy if in order
+    cols = kept.cols.reshape(G, -1, L)
+    grad_weight = _matmul_nt(go, cols).reshape(weight.shape)            # go @ cols.T
+    grad_bias = go.reshape(g.F, L).sum(axis=1) if with_bias else None
+    if not need_grad_x:
+        return None, grad_weight, grad_bias
+    grad_cols = ws.get("grad_cols", kept.cols.shape, go.dtype)
+    np.matmul(weight.reshape(G, F_g, -1).transpose(0, 2, 1), go, out=grad_cols.reshape(G, -1, L))
+    top, bottom, left, right = g.padding
+    grad_xp = np.zeros((g.C, g.H + top + bottom, g.W + left + right, g.N), dtype=go.dtype)
+    for i, j, rows, columns in _windows(g):                    # col2im: add each window back
+        grad_xp[:, rows, columns] += grad_cols[:, i, j]
+    grad_x = grad_xp[:, top:top + g.H, left:left + g.W]
+    return grad_x.transpose(3, 0, 1, 2), grad_weight, grad_bias
+
+
+# OpenBLAS is slow on products whose inner dimension is very long next to the other two (the
+# weight gradient of a first layer: (6, 36864) @ (36864, 25)); summing the products of slices
+# of about this many columns is several times faster.
+_INNER_SLICE = 8192
+
+
+def _matmul_nt(a, b):
+    """``a @ b.T`` over the last two axes, in slices of the long inner axis when that helps."""
+    inner = a.shape[-1]
+    if inner <= 2 * _INNER_SLICE or max(a.shape[-2], b.shape[-2]) > 64:
+        return np.matmul(a, b.transpose(0, 2, 1))
+    total = np.matmul(a[..., :_INNER_SLICE], b[..., :_INNER_SLICE].transpose(0, 2, 1))
+    for start in range(_INNER_SLICE, inner, _INNER_SLICE):
+        stop = start + _INNER_SLICE
+        total += np.matmul(a[..., start:stop], b[..., start:stop].transpose(0, 2, 1))
+    return total

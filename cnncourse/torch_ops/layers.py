@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ..shapes import check_conv2d_layer_args, check_dim, check_label_smoothing, check_real, \
-    check_reduction
+    check_reduction, conv2d_layer_repr
 from .functions import (
     AdaptiveAvgPool2dFunction,
     AvgPool2dFunction,
@@ -99,17 +99,7 @@ class Conv2d(nn.Module):
         )
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return conv2d_layer_repr(self)
 
 
 class MaxPool2d(nn.Module):
