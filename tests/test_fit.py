@@ -1,38 +1,19 @@
 """Tests for cnncourse.training.fit on torch models: the loop does what a hand-written loop does,
 its History, progress output, determinism, schedules, early stopping, data kinds and bad input."""
 import math
-from collections import OrderedDict
 
 import numpy as np
 import pytest
 import torch
+from _training import blobs, params, tiny_net
 from torch import nn
 
 from cnncourse.training import History, TrainingDiverged, evaluate, fit, predict
 from cnncourse.training.history import EPOCH_KEYS, STEP_KEYS
 
 
-def blobs(n=96, classes=3, seed=0, side=4):
-    """Images (n, 1, side, side) whose mean brightness pattern depends on the class: learnable."""
-    centres = np.random.default_rng(100).normal(size=(classes, 1, side, side))  # the same classes
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, classes, n)
-    x = centres[y] + 0.7 * rng.normal(size=(n, 1, side, side))
-    return torch.tensor(x, dtype=torch.float32), torch.tensor(y)
-
-
-def tiny_net(seed=0, classes=3, side=4):
-    torch.manual_seed(seed)
-    return nn.Sequential(OrderedDict(flatten=nn.Flatten(), fc1=nn.Linear(side * side, 8),
-                                     relu=nn.ReLU(), fc2=nn.Linear(8, classes)))
-
-
 def sgd(net, lr=0.1):
     return torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
-
-
-def params(net):
-    return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
 
 def test_fit_learns_and_fills_the_history():

@@ -94,8 +94,9 @@ def random_rotation(x, max_degrees: float, rng: np.random.Generator):
     """Rotate each image about its centre by a random angle in ``[-max_degrees, max_degrees]``.
 
     Pixels are resampled bilinearly (``torch.nn.functional.grid_sample``); what comes in from
-    outside the image is 0. Formula: output pixel ``p`` takes the input at ``R(-theta) p`` (both
-    measured from the centre).
+    outside the image is 0. Formula: output pixel ``p`` takes the input at ``R(theta) p`` (both
+    measured from the centre, ``R`` the rotation matrix), so a positive angle turns the picture
+    counter-clockwise on screen (90 degrees is ``np.rot90``).
 
     Example:
         >>> x = np.zeros((2, 1, 8, 8), dtype=np.float32)

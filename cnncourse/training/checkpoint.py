@@ -70,21 +70,23 @@ def _to_numpy(obj):
 def check_state_dict(expected: dict, given: dict, source: str = "the checkpoint") -> None:
     """Raise :class:`CheckpointError` unless ``given`` has exactly ``expected``'s keys and shapes.
 
-    The message names the first mismatched parameter, e.g. ``'fc1.weight' has shape (120, 400) in
-    the checkpoint but (120, 256) in the model``, then counts the others.
+    The message names the first mismatched parameter, e.g. ``checkpoint 'a.ckpt' does not fit this
+    model: 'fc1.weight' has shape (120, 400) in it but (120, 256) in the model``, then the others.
     """
     problems = []
     for name, value in expected.items():
         if name not in given:
-            problems.append(f"the model's {name!r} {tuple(value.shape)} is missing from {source}")
+            problems.append(f"the model's {name!r} {tuple(value.shape)} is missing from it")
         elif tuple(given[name].shape) != tuple(value.shape):
-            problems.append(f"{name!r} has shape {tuple(given[name].shape)} in {source} but "
+            problems.append(f"{name!r} has shape {tuple(given[name].shape)} in it but "
                             f"{tuple(value.shape)} in the model")
-    problems += [f"{source} has {name!r} {tuple(given[name].shape)}, which the model does not have"
+    problems += [f"it has {name!r} {tuple(given[name].shape)}, which the model does not have"
                  for name in given if name not in expected]
     if problems:
-        more = f" (and {len(problems) - 1} more: " + "; ".join(problems[1:4]) + \
-            ("; ..." if len(problems) > 4 else "") + ")" if len(problems) > 1 else ""
+        more = ""
+        if len(problems) > 1:
+            more = f" (and {len(problems) - 1} more: " + "; ".join(problems[1:4]) + \
+                ("; ..." if len(problems) > 4 else "") + ")"
         raise CheckpointError(
             f"{source} does not fit this model: {problems[0]}{more}. It was saved from a different "
             f"architecture; build the model it was saved from, or start afresh (a new checkpoint "

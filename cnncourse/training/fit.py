@@ -53,7 +53,9 @@ def fit(model, train, val=None, epochs: int = 1, optimizer=None, *, loss_fn=None
             Under ``torch.distributed`` the global batch, split between the processes.
         scheduler: a learning-rate scheduler on ``optimizer``, stepped after every optimizer
             step (``scheduler_interval="step"``, as OneCycleLR expects) or every epoch ("epoch").
-        augment: ``augment(x, rng) -> x`` applied to each training batch, e.g. ``Augment(shift=2)``.
+        augment: ``augment(x, rng) -> x`` applied to each training batch, e.g. ``Augment(shift=2)``;
+            ``rng`` is a NumPy generator seeded by ``seed``, the epoch and the batch (and, under
+            ``torch.distributed``, the rank: each process draws for its own share of the batch).
         seed: seeds the shuffling, the augmentation and torch's random numbers (dropout): the same
             seed gives the same run on the CPU. Default: 0.
         device: move a torch model there first. Default: None (where it is).
@@ -107,8 +109,8 @@ def fit(model, train, val=None, epochs: int = 1, optimizer=None, *, loss_fn=None
             bar.set_description(f"epoch {epoch + 1}/{epochs}")
             run.start_clock()
             for x, y, weight in train_data.batches(epoch, True, run.batch, rank, world):
-                if augment is not None:
-                    x = augment(x, np.random.default_rng([run.seed, epoch, run.batch, 1]))
+                if augment is not None:  # under DDP each process draws its own (seeded by rank)
+                    x = augment(x, np.random.default_rng([run.seed, epoch, run.batch, 1, rank]))
                 loss, correct = engine.forward_backward(x, y, "train", weight)
                 n = len(y)
                 if world > 1:  # the whole global batch's numbers, on every process
