@@ -18,7 +18,8 @@ of them, reachable from the others)::
     torchrun --nnodes=2 --nproc_per_node=8 --rdzv_id=job1 --rdzv_backend=c10d \\
              --rdzv_endpoint=host0:29500 train.py
 
-On a CPU-only machine ``--nproc_per_node=2`` starts two CPU processes (backend ``gloo``).
+On a CPU-only machine ``--nproc_per_node=2`` starts two CPU processes (backend ``gloo``;
+``--nproc_per_node=gpu`` needs CUDA).
 ``train.py`` can be as short as::
 
     from cnncourse.training import distributed, fit
