@@ -24,6 +24,10 @@ __all__ = [
     "check_pool2d_args",
     "check_linear_args",
     "check_cross_entropy_args",
+    "check_reduction",
+    "check_label_smoothing",
+    "check_conv2d_layer_args",
+    "conv2d_layer_repr",
     "check_dim",
     "check_real",
     "adaptive_windows",
@@ -408,6 +412,102 @@ def check_cross_entropy_args(logits_shape, target_shape, target_values=None) -> 
                 f"target values must be class indices in [0, {K - 1}] (logits has {K} "
                 f"classes); got a target of {bad}"
             )
+
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction) -> str:
+    """Return ``reduction`` if it is one of ``"mean"``, ``"sum"``, ``"none"`` (as in PyTorch).
+
+    Example:
+        >>> check_reduction("sum")
+        'sum'
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction must be 'mean' (the average over the batch), 'sum' or 'none' (one loss "
+            f"per example); got reduction={reduction!r}"
+        )
+    return reduction
+
+
+def check_label_smoothing(label_smoothing) -> float:
+    """Return ``label_smoothing`` as a float if it lies in ``[0, 1]``.
+
+    Example:
+        >>> check_label_smoothing(0.1)
+        0.1
+    """
+    value = check_real(label_smoothing, "label_smoothing")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"label_smoothing must be in [0, 1] (the share of the target spread evenly over all "
+            f"classes); got label_smoothing={label_smoothing!r}"
+        )
+    return value
+
+
+def check_conv2d_layer_args(in_channels, out_channels, kernel_size, stride=1, padding=0,
+                            dilation=1, groups=1):
+    """Validate the constructor arguments of a ``Conv2d`` layer, before any input is seen.
+
+    Returns:
+        ``(kernel_size, stride, padding, dilation)`` as pairs (``padding`` may stay
+        ``"same"``/``"valid"``), like the attributes of ``torch.nn.Conv2d``.
+
+    Example:
+        >>> check_conv2d_layer_args(1, 6, 5)
+        ((5, 5), (1, 1), (0, 0), (1, 1))
+    """
+    for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
+                        ("groups", groups)):
+        if not _is_int(value) or value <= 0:
+            raise ValueError(f"{name} must be a positive int; got {name}={value!r}")
+    for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if value % groups:
+            raise ValueError(
+                f"{name} must be divisible by groups: {name}={value}, groups={groups} "
+                f"(each group gets {name}/groups channels)"
+            )
+    k, s, d = pair(kernel_size, "kernel_size"), pair(stride, "stride"), pair(dilation, "dilation")
+    for name, values in (("kernel_size", k), ("stride", s), ("dilation", d)):
+        _positive(values, name)
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(
+                f"padding must be an int, a pair of ints, 'valid' or 'same'; got {padding!r}")
+        if padding == "same" and s != (1, 1):
+            raise ValueError(f"padding='same' needs stride=1; got stride={_show(s)}")
+        p = padding
+    else:
+        p = pair(padding, "padding")
+        if min(p) < 0:
+            raise ValueError(f"padding must be >= 0; got padding={_show(p)}")
+    return k, s, p, d
+
+
+def conv2d_layer_repr(layer) -> str:
+    """What a ``Conv2d`` layer shows between the parentheses of its ``repr``, as torch shows it:
+    the arguments that differ from their defaults.
+
+    Example:
+        >>> from types import SimpleNamespace as Layer
+        >>> conv2d_layer_repr(Layer(in_channels=1, out_channels=6, kernel_size=(5, 5), stride=(1, 1),
+        ...                         padding=(0, 0), dilation=(1, 1), groups=1, bias=None))
+        '1, 6, kernel_size=(5, 5), stride=(1, 1), bias=False'
+    """
+    s = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+         f"stride={layer.stride}")
+    if layer.padding != (0, 0):
+        s += f", padding={layer.padding}"
+    if layer.dilation != (1, 1):
+        s += f", dilation={layer.dilation}"
+    if layer.groups != 1:
+        s += f", groups={layer.groups}"
+    if layer.bias is None:
+        s += ", bias=False"
+    return s
 
 
 def _ceil_div(a: int, b: int) -> int:

@@ -1,13 +1,19 @@
 """Tests for cnncourse.numpy_ops.conv: against torch.nn.functional.conv2d and autograd in
-float64, against finite differences, naive against vectorized, dtypes, and every bad input."""
+float64, against finite differences, naive against vectorized, dtypes, and every bad input.
+
+The vectorized functions run the plain code of conv.py for small inputs and hand large ones to
+numpy_ops._conv_fast; the tests that compare results run both paths (``conv_path``)."""
+import contextlib
+import math
+
 import numpy as np
 import pytest
 import torch.nn.functional as F
 from hypothesis import given
 
 from _oracle import torch_oracle
-from cnncourse.numpy_ops import conv as conv_module
 from _strategies import conv_cases
+from cnncourse.numpy_ops import _conv_fast
 from cnncourse.numpy_ops import (
     check_gradient,
     conv2d,
@@ -22,6 +28,34 @@ TOL = dict(rtol=0, atol=1e-10)
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
 
+PATHS = ["plain", "fast"]
+
+
+@contextlib.contextmanager
+def conv_path(path):
+    """Make conv2d and conv2d_backward take the plain path or the fast path for every input."""
+    saved = _conv_fast._MIN_BYTES
+    _conv_fast._MIN_BYTES = math.inf if path == "plain" else 0
+    try:
+        yield
+    finally:
+        _conv_fast._MIN_BYTES = saved
+
+
+def test_small_inputs_take_the_plain_path_and_large_ones_the_fast_path(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_conv_fast, "conv2d", lambda *a: calls.append("fwd") or np.zeros(1))
+    monkeypatch.setattr(_conv_fast, "conv2d_backward", lambda *a: calls.append("bwd"))
+    x, w = np.ones((1, 1, 8, 8)), np.ones((2, 1, 3, 3))
+    assert conv2d(x, w).shape == (1, 2, 6, 6) and calls == []          # lesson-sized: plain
+    conv2d_backward(np.ones((1, 2, 6, 6)), x, w)
+    assert calls == []
+    big = np.ones((64, 1, 28, 28), dtype=np.float32)                      # a LeNet batch: fast
+    conv2d(big, w.astype(np.float32))
+    conv2d_backward(np.ones((64, 2, 26, 26), np.float32), big, w.astype(np.float32))
+    assert calls == ["fwd", "bwd"]
+
+
 def _assert_grads(got, want):
     assert len(got) == 3
     for g, w in zip(got, want):
@@ -31,16 +65,18 @@ def _assert_grads(got, want):
             np.testing.assert_allclose(g, w, **TOL)
 
 
-@given(conv_cases())
-def test_forward_and_backward_match_torch(case):
+@pytest.mark.parametrize("path", PATHS)
+@given(case=conv_cases())
+def test_forward_and_backward_match_torch(path, case):
     x, weight, bias, kwargs = case
     expected, _ = torch_oracle(lambda *t: F.conv2d(*t, **kwargs), x, weight, bias)
     grad_out = np.random.default_rng(0).normal(size=expected.shape)
     _, grads = torch_oracle(lambda *t: F.conv2d(*t, **kwargs), x, weight, bias, grad_out=grad_out)
-    out = conv2d(x, weight, bias, **kwargs)
-    assert out.shape == expected.shape and out.flags.c_contiguous
-    np.testing.assert_allclose(out, expected, **TOL)
-    _assert_grads(conv2d_backward(grad_out, x, weight, bias, **kwargs), grads)
+    with conv_path(path):
+        out = conv2d(x, weight, bias, **kwargs)
+        assert out.shape == expected.shape and out.flags.c_contiguous
+        np.testing.assert_allclose(out, expected, **TOL)
+        _assert_grads(conv2d_backward(grad_out, x, weight, bias, **kwargs), grads)
 
 
 @given(conv_cases())
@@ -54,7 +90,7 @@ def test_naive_matches_vectorized(case):
 
 
 @pytest.mark.parametrize("x_shape, w_shape, kwargs", [
-    # conv2d copies whole padded rows when a group's kernel rows outnumber its filters
+    # The fast path copies whole padded rows when a group's kernel rows outnumber its filters
     # (K > F/groups) and exact windows otherwise; pin both paths, stride 1 and strided.
     ((2, 3, 7, 6), (2, 3, 3, 3), dict(padding=1)),            # K=27 > F=2: whole rows
     ((2, 1, 6, 6), (8, 1, 1, 2), dict(padding=1)),            # K=2 < F=8: exact windows
@@ -65,9 +101,10 @@ def test_both_column_layouts_match_torch(x_shape, w_shape, kwargs):
     rng = np.random.default_rng(3)
     x, weight, bias = rng.normal(size=x_shape), rng.normal(size=w_shape), rng.normal(size=w_shape[0])
     expected, _ = torch_oracle(lambda *t: F.conv2d(*t, **kwargs), x, weight, bias)
-    np.testing.assert_allclose(conv2d(x, weight, bias, **kwargs), expected, **TOL)
-    np.testing.assert_allclose(conv2d(x, weight, None, **kwargs),
-                               expected - bias[None, :, None, None], **TOL)
+    with conv_path("fast"):
+        np.testing.assert_allclose(conv2d(x, weight, bias, **kwargs), expected, **TOL)
+        np.testing.assert_allclose(conv2d(x, weight, None, **kwargs),
+                                   expected - bias[None, :, None, None], **TOL)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -77,7 +114,8 @@ def test_both_column_layouts_match_torch(x_shape, w_shape, kwargs):
 ])
 def test_batches_processed_in_chunks_match_torch(kwargs, monkeypatch):
     # Large batches are processed a few images at a time; force one image per chunk.
-    monkeypatch.setattr(conv_module, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(_conv_fast, "_CHUNK_BYTES", 1)
+    monkeypatch.setattr(_conv_fast, "_MIN_BYTES", 0)
     rng = np.random.default_rng(9)
     x, bias = rng.normal(size=(5, 4, 7, 6)), rng.normal(size=6)
     weight = rng.normal(size=(6, 4 // kwargs.get("groups", 1), 3, 2))
@@ -95,15 +133,17 @@ def test_batches_processed_in_chunks_match_torch(kwargs, monkeypatch):
     dict(stride=(2, 1), padding=(0, 1), groups=2),
 ])
 @pytest.mark.parametrize("backward", [conv2d_backward, conv2d_backward_naive])
-def test_backward_matches_finite_differences(kwargs, backward):
+@pytest.mark.parametrize("path", PATHS)
+def test_backward_matches_finite_differences(kwargs, backward, path):
     rng = np.random.default_rng(2)
     x, bias = rng.normal(size=(2, 2, 5, 6)), rng.normal(size=4)
     weight = rng.normal(size=(4, 2 // kwargs.get("groups", 1), 3, 2))
-    grad_out = rng.normal(size=conv2d(x, weight, bias, **kwargs).shape)
-    grad_x, grad_weight, grad_bias = backward(grad_out, x, weight, bias, **kwargs)
-    check_gradient(lambda v: conv2d(v, weight, bias, **kwargs), x, grad_x, grad_out)
-    check_gradient(lambda v: conv2d(x, v, bias, **kwargs), weight, grad_weight, grad_out)
-    check_gradient(lambda v: conv2d(x, weight, v, **kwargs), bias, grad_bias, grad_out)
+    with conv_path(path):
+        grad_out = rng.normal(size=conv2d(x, weight, bias, **kwargs).shape)
+        grad_x, grad_weight, grad_bias = backward(grad_out, x, weight, bias, **kwargs)
+        check_gradient(lambda v: conv2d(v, weight, bias, **kwargs), x, grad_x, grad_out)
+        check_gradient(lambda v: conv2d(x, v, bias, **kwargs), weight, grad_weight, grad_out)
+        check_gradient(lambda v: conv2d(x, weight, v, **kwargs), bias, grad_bias, grad_out)
 
 
 def test_same_padding_with_even_kernel_pads_bottom_right_like_torch():
@@ -124,13 +164,16 @@ def test_no_bias_gives_no_grad_bias():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("fn", [conv2d, conv2d_naive])
-def test_dtype_is_preserved(dtype, fn):
+@pytest.mark.parametrize("path", PATHS)
+def test_dtype_is_preserved(dtype, fn, path):
     rng = np.random.default_rng(3)
     x, weight, bias = (rng.normal(size=s).astype(dtype) for s in ((2, 3, 6, 6), (4, 3, 3, 3), (4,)))
-    out = fn(x, weight, bias, padding=1)
-    assert out.dtype == dtype
-    backward = conv2d_backward if fn is conv2d else conv2d_backward_naive
-    assert all(g.dtype == dtype for g in backward(np.ones_like(out), x, weight, bias, padding=1))
+    with conv_path(path):
+        out = fn(x, weight, bias, padding=1)
+        assert out.dtype == dtype
+        backward = conv2d_backward if fn is conv2d else conv2d_backward_naive
+        grads = backward(np.ones_like(out), x, weight, bias, padding=1)
+    assert all(g.dtype == dtype for g in grads)
 
 
 def test_float32_is_accurate_and_mixed_dtypes_promote():

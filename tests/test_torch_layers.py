@@ -21,6 +21,11 @@ SAME_ARGS = [  # class name, constructor arguments (identical for both libraries
     ("Linear", (16, 10)),
     ("Linear", (3, 2), dict(bias=False)),
     ("ReLU", ()),
+    ("LeakyReLU", (0.2,)),
+    ("Sigmoid", ()),
+    ("Tanh", ()),
+    ("Softmax", (1,)),
+    ("LogSoftmax", (1,)),
     ("Flatten", ()),
     ("Flatten", (2, 3)),
 ]
@@ -66,10 +71,39 @@ def test_forward_matches_torch(case):
     (layers.MaxPool2d(2), "MaxPool2dFunction"),
     (layers.AvgPool2d(2), "AvgPool2dFunction"),
     (layers.AdaptiveAvgPool2d(2), "AdaptiveAvgPool2dFunction"),
+    (layers.Linear(6, 3), "LinearFunction"),
+    (layers.ReLU(), "ReLUFunction"),
+    (layers.LeakyReLU(), "LeakyReLUFunction"),
+    (layers.Sigmoid(), "SigmoidFunction"),
+    (layers.Tanh(), "TanhFunction"),
+    (layers.Softmax(1), "SoftmaxFunction"),
+    (layers.LogSoftmax(-1), "LogSoftmaxFunction"),
 ])
 def test_layers_use_the_hand_written_backward(layer, function):
     out = layer(torch.randn(1, 2, 6, 6, requires_grad=True))
     assert type(out.grad_fn).__name__ == function + "Backward"
+
+
+def test_every_layer_with_a_gradient_uses_a_hand_written_backward():
+    # Each layer class (but Flatten, a reshape) appears in the test above or in the loss test.
+    tested = {"Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Linear", "ReLU",
+              "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "CrossEntropyLoss"}
+    assert set(layers.__all__) - {"Flatten"} == tested
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(reduction="sum"), dict(label_smoothing=0.2),
+                                    dict(reduction="none", label_smoothing=0.1)])
+def test_cross_entropy_loss_matches_torch_with_the_hand_written_backward(kwargs):
+    logits = torch.randn(5, 4, dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([0, 3, 1, 1, 2])
+    loss = layers.CrossEntropyLoss(**kwargs)(logits, target)
+    assert type(loss.grad_fn).__name__ == "CrossEntropyFunctionBackward"
+    expected = nn.CrossEntropyLoss(**kwargs)(logits, target)
+    torch.testing.assert_close(loss, expected, rtol=0, atol=1e-12)
+    grad_out = torch.rand_like(loss)
+    ours, = torch.autograd.grad(loss, logits, grad_out)
+    theirs, = torch.autograd.grad(expected, logits, grad_out)
+    torch.testing.assert_close(ours, theirs, rtol=0, atol=1e-12)
 
 
 def test_device_and_dtype_arguments():
@@ -85,6 +119,12 @@ def test_device_and_dtype_arguments():
 @pytest.mark.parametrize("args, message", [
     ((3, 4, 3, 1, 0, 1, 2), "in_channels must be divisible by groups"),
     ((4, 3, 3, 1, 0, 1, 2), "out_channels must be divisible by groups"),
+    ((4, 4, 3, 1, 0, 1, 0), r"groups must be a positive int; got groups=0"),
+    ((4, 4, 3, 1, 0, 1, -2), r"groups must be a positive int; got groups=-2"),
+    ((0, 4, 3), r"in_channels must be a positive int; got in_channels=0"),
+    ((4, 4, 0), r"kernel_size must be positive"),
+    ((4, 4, 3, 1, "full"), r"'valid' or 'same'; got 'full'"),
+    ((4, 4, 3, 2, "same"), r"padding='same' needs stride=1"),
 ])
 def test_conv_constructor_checks_groups(args, message):
     with pytest.raises(ValueError, match=message):
@@ -95,8 +135,9 @@ def _tiny_cnn(lib):
     """The same small CNN from ``lib`` (torch.nn or our layers): every layer type once."""
     return nn.Sequential(
         lib.Conv2d(1, 4, 3, padding=1), lib.ReLU(), lib.MaxPool2d(2),
-        lib.Conv2d(4, 6, 3, padding="same", groups=2), lib.ReLU(), lib.AvgPool2d(2),
-        lib.AdaptiveAvgPool2d((2, 2)), lib.Flatten(), lib.Linear(24, 3),
+        lib.Conv2d(4, 6, 3, padding="same", groups=2), lib.Tanh(), lib.AvgPool2d(2),
+        lib.AdaptiveAvgPool2d((2, 2)), lib.Flatten(), lib.Linear(24, 5), lib.LeakyReLU(0.1),
+        lib.Linear(5, 4), lib.Sigmoid(), lib.Linear(4, 3),
     ).double()
 
 

@@ -4,13 +4,10 @@ Mirrors ``torch.nn.functional.conv2d`` (names, argument order, defaults, NCHW la
 PyTorch (and every deep-learning library) it computes a *cross-correlation*: the kernel is not
 flipped.
 
-- :func:`conv2d` / :func:`conv2d_backward`: vectorized. The input is unfolded into columns
-  (:mod:`cnncourse.numpy_ops.im2col`), so the whole convolution is one matrix product per group.
-  A few details make it fast without changing the idea: the batch is processed in chunks of
-  images (the columns repeat every pixel ``KH*KW`` times, and small arrays stay in the CPU
-  cache); for stride 1 the columns are copied a whole image row at a time; and the forward
-  adds the bias inside the product (a row of ones under the columns) and multiplies image by
-  image, so that the product is already in the ``(N, F, OH, OW)`` order of the output.
+- :func:`conv2d` / :func:`conv2d_backward`: vectorized, as in lesson 2: pad the input, copy
+  every window into a column (im2col), one matrix product, add the bias. Large inputs are
+  handed to :mod:`cnncourse.numpy_ops._conv_fast`, which computes the same thing with a few
+  speed tricks (chunks of images, whole-row copies, the bias inside the product).
 - :func:`conv2d_naive` / :func:`conv2d_backward_naive`: the same computation written as the
   textbook loops, one output pixel at a time. Slow, but every line can be read off the formula.
 """
@@ -20,7 +17,8 @@ import numpy as np
 
 from ..shapes import check_conv2d_args, conv_output_size
 from ._arrays import as_float_array, check_grad_out, common_float_dtype
-from .im2col import fold_rows, fold_windows, pad2d, padded_planes, unfold_rows, unfold_windows
+from . import _conv_fast
+from .im2col import fold_windows, pad2d, unfold_windows
 
 __all__ = [
     "conv2d",
@@ -46,64 +44,12 @@ def _prepare(x, weight, bias, stride, padding, dilation, groups):
     return x, weight, bias, geom
 
 
-# The columns hold every input pixel KH*KW times. For large batches they would take hundreds of
-# megabytes, so the vectorized functions process the batch in chunks of images whose columns
-# take about this many bytes: small arrays are quick to allocate and stay in the CPU cache.
-_CHUNK_BYTES = 4 * 2**20
-
-
-def _row_len(g):
-    """Length of one output row in the column layout: ``OW``, or for stride 1 the padded width
-    ``Wp`` (fast path: whole rows are copied at once, and the ``Wp - OW`` junk values at the end
-    of each output row are cropped; see ``im2col.unfold_rows``)."""
-    return _padded_width(g) if g.stride == (1, 1) else g.OW
-
-
-def _padded_width(g):
-    """``Wp = W + left + right``: the width of the padded input."""
-    return g.W + g.padding[2] + g.padding[3]
-
-
-def _chunks(g, row_len, itemsize):
-    """Slices of the batch axis whose columns take about ``_CHUNK_BYTES`` each."""
-    per_image = g.C * g.KH * g.KW * g.OH * row_len * itemsize
-    step = max(1, _CHUNK_BYTES // per_image)
-    return [slice(n, min(n + step, g.N)) for n in range(0, g.N, step)]
-
-
-def _unfold(x, g, row_len, out):
-    """im2col of the images ``x (n, c, H, W)`` into ``out``, an ``(n, c, KH, KW, OH*row_len)``
-    view: row ``(channel, i, j)``, column ``(oh, ow)``; whole rows if ``row_len`` is the padded
-    width (stride 1 only), exact windows if it is ``OW``."""
-    if g.stride == (1, 1) and row_len == _padded_width(g):
-        planes = padded_planes(x, g.padding, slack=g.dilation[1] * (g.KW - 1))
-        unfold_rows(planes, (g.KH, g.KW), g.OH, row_len, g.dilation, out)
-    else:
-        unfold_windows(pad2d(x, g.padding), (g.KH, g.KW), (g.OH, g.OW), g.stride, g.dilation,
-                       out=out.reshape(x.shape[:2] + (g.KH, g.KW, g.OH, g.OW)))
-
-
-def _columns(x, g, row_len):
-    """im2col of the images ``x (n, C, H, W)``, laid out for one matrix product per group:
-    ``(groups, C/groups*KH*KW, n*OH*row_len)``, row ``(c, i, j)``, column ``(image, oh, ow)``."""
-    n = x.shape[0]
-    cols = np.empty((g.C, g.KH, g.KW, n, g.OH * row_len), dtype=x.dtype)
-    _unfold(x, g, row_len, cols.transpose(3, 0, 1, 2, 4))    # (n, C, KH, KW, OH*row_len) view
-    return cols.reshape(g.groups, -1, n * g.OH * row_len)
-
-
-def _fold_columns(grad_cols, g, row_len):
-    """col2im for :func:`_columns`' layout, back to ``(n, C, H, W)``. The junk values of the
-    stride-1 layout must be zeros."""
-    top, bottom, left, right = g.padding
-    padded_hw = (g.H + top + bottom, g.W + left + right)
-    windows = grad_cols.reshape(g.C, g.KH, g.KW, -1, g.OH * row_len).transpose(3, 0, 1, 2, 4)
-    if g.stride == (1, 1):
-        grad_xp = fold_rows(windows, padded_hw, g.dilation, slack=g.dilation[1] * (g.KW - 1))
-    else:
-        windows = windows.reshape(-1, g.C, g.KH, g.KW, g.OH, g.OW)
-        grad_xp = fold_windows(windows, padded_hw, g.stride, g.dilation)
-    return grad_xp[:, :, top:top + g.H, left:left + g.W]
+def _im2col(x_padded, g):
+    """Copy every window of the padded input into a column: ``(N, groups, C/groups*KH*KW,
+    OH*OW)``, row ``c*KH*KW + i*KW + j`` as in :func:`~cnncourse.numpy_ops.im2col`, the rows of
+    each group's channels together."""
+    cols = unfold_windows(x_padded, (g.KH, g.KW), (g.OH, g.OW), g.stride, g.dilation)
+    return cols.reshape(g.N, g.groups, -1, g.OH * g.OW)   # (N, C, KH, KW, OH, OW) -> columns
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -140,37 +86,15 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         ((1, 2, 4, 4), np.float64(9.0))
     """
     x, weight, bias, g = _prepare(x, weight, bias, stride, padding, dilation, groups)
-    G, C_g, F_g = g.groups, g.C // g.groups, g.F // g.groups
-    K = C_g * g.KH * g.KW                                      # rows of one group's columns
-    # Whole-row copies (stride 1, see _row_len) are quick but leave junk columns to crop from
-    # the product; with more filters than rows of columns (a first layer on RGB images, say)
-    # it is cheaper to copy exact windows and let the product land in out directly.
-    row_len = _row_len(g) if K > F_g else g.OW
-    L = g.OH * row_len
-    # The bias trick: one more weight column holds the bias and one more row of the columns
-    # holds ones, so that [weight | bias] @ [cols; ones] = weight @ cols + bias.
-    w = np.zeros((G, F_g, K + 1), dtype=x.dtype)
-    w[:, :, :K] = weight.reshape(G, F_g, K)
+    if _conv_fast.worth_it(g, x.itemsize):       # large input: the same steps, tuned for speed
+        return _conv_fast.conv2d(x, weight, bias, g)
+    x_padded = pad2d(x, g.padding)                 # 1. pad with zeros
+    cols = _im2col(x_padded, g)                    # 2. a column per window: (N, G, K, OH*OW)
+    w = weight.reshape(g.groups, g.F // g.groups, -1)      # a row per filter: (G, F/G, K)
+    out = w @ cols                                 # 3. one product: (N, G, F/G, OH*OW)
+    out = out.reshape(g.N, g.F, g.OH, g.OW)
     if bias is not None:
-        w[:, :, K] = bias.reshape(G, F_g)
-    chunks = _chunks(g, row_len, x.itemsize)
-    step = chunks[0].stop                                      # images per chunk
-    cols = np.empty((step, G, K + 1, L), dtype=x.dtype)        # reused by every chunk
-    cols[:, :, K] = 1.0
-    out = np.empty((g.N, g.F, g.OH, g.OW), dtype=x.dtype)
-    y = None if row_len == g.OW else np.empty((step, G, F_g, L), dtype=x.dtype)
-    for batch in chunks:
-        n = batch.stop - batch.start
-        c = cols[:n]
-        for group in range(G):                                 # each group sees its channels
-            _unfold(x[batch, group * C_g:(group + 1) * C_g], g, row_len,
-                    c[:, group, :K].reshape(n, C_g, g.KH, g.KW, L))  # a view: K is split
-        # One matrix product per image and group: (F/G, K+1) @ (K+1, OH*row_len).
-        if y is None:                                          # it writes straight into out
-            np.matmul(w, c, out=out[batch].reshape(n, G, F_g, L))
-        else:                                                  # crop the junk columns
-            np.matmul(w, c, out=y[:n])
-            out[batch] = y[:n].reshape(n, g.F, g.OH, row_len)[..., :g.OW]
+        out += bias.reshape(1, g.F, 1, 1)          # 4. add the bias, one per filter
     return out
 
 
@@ -205,21 +129,18 @@ def conv2d_backward(grad_out, x, weight, bias=None, stride=1, padding=0, dilatio
     """
     x, weight, bias, g = _prepare(x, weight, bias, stride, padding, dilation, groups)
     grad_out = check_grad_out(grad_out, (g.N, g.F, g.OH, g.OW), "conv2d", x.dtype)
-    G, row_len = g.groups, _row_len(g)
-    w_t = weight.reshape(G, g.F // G, -1).transpose(0, 2, 1)   # (G, C/G*KH*KW, F/G)
-    grad_weight = np.zeros((G, g.F // G, w_t.shape[1]), dtype=x.dtype)
-    grad_x = np.empty_like(x)
-    for batch in _chunks(g, row_len, x.itemsize):
-        cols = _columns(x[batch], g, row_len)                  # (G, C/G*KH*KW, n*OH*row_len)
-        n = grad_out[batch].shape[0]
-        go = np.zeros((g.F, n, g.OH, row_len), dtype=x.dtype)
-        go[..., :g.OW] = grad_out[batch].transpose(1, 0, 2, 3)  # junk columns stay zero
-        go = go.reshape(G, g.F // G, -1)                       # (G, F/G, n*OH*row_len)
-        # grad_weight: one matrix product contracts over the images and window positions.
-        grad_weight += np.matmul(go, cols.transpose(0, 2, 1))
-        # grad_x: back into columns with one matrix product, then add each window back.
-        grad_x[batch] = _fold_columns(np.matmul(w_t, go), g, row_len)
-    grad_weight = grad_weight.reshape(weight.shape)
+    if _conv_fast.worth_it(g, x.itemsize):       # large input: the same steps, tuned for speed
+        return _conv_fast.conv2d_backward(grad_out, x, weight, bias, g)
+    G = g.groups
+    cols = _im2col(pad2d(x, g.padding), g)                  # the forward's columns (N, G, K, L)
+    go = grad_out.reshape(g.N, G, g.F // G, -1)             # (N, G, F/G, L)
+    w = weight.reshape(G, g.F // G, -1)                     # (G, F/G, K)
+    grad_weight = (go @ cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
+    grad_cols = w.transpose(0, 2, 1) @ go                   # (G, K, F/G) @ (N, G, F/G, L)
+    top, bottom, left, right = g.padding                    # col2im: add each window back
+    windows = grad_cols.reshape(g.N, g.C, g.KH, g.KW, g.OH, g.OW)
+    grad_xp = fold_windows(windows, (g.H + top + bottom, g.W + left + right), g.stride, g.dilation)
+    grad_x = np.ascontiguousarray(grad_xp[:, :, top:top + g.H, left:left + g.W])
     grad_bias = None if bias is None else grad_out.sum(axis=(0, 2, 3))
     return grad_x, grad_weight, grad_bias
 

@@ -8,7 +8,8 @@ The vectorized versions work like :mod:`~cnncourse.numpy_ops.im2col`: for a fixe
 offset ``(i, j)``, the pixels at that offset of all windows form one strided slice of the padded
 input, so max pooling is a running ``np.maximum`` over the ``KH*KW`` slices, and average pooling
 sums the unfolded windows. The backward passes send each output's gradient back into its window
-and add overlapping windows up (col2im). ``max_pool2d_naive`` and ``avg_pool2d_naive`` are the
+and add overlapping windows up (col2im); max pooling's finds each window's arg-max first
+(:mod:`cnncourse.numpy_ops._pool_fast`, shared with the ``MaxPool2d`` layer, which keeps it). ``max_pool2d_naive`` and ``avg_pool2d_naive`` are the
 same computations as explicit loops, for reading.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..shapes import check_adaptive_pool2d_args, check_pool2d_args
 from ._arrays import as_float_array, check_grad_out
+from . import _pool_fast
 from .im2col import fold_windows, offset_slices, pad2d, unfold_windows
 
 __all__ = [
@@ -121,16 +123,10 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, dilati
     x = as_float_array(x, "x")
     g = check_pool2d_args(x.shape, kernel_size, stride, padding, dilation)
     grad_out = check_grad_out(grad_out, (g.N, g.C, g.OH, g.OW), "max_pool2d", x.dtype)
-    ph, pw = g.padding
-    x_padded = pad2d(x, (ph, ph, pw, pw), -np.inf)
-    best = max_pool2d(x, kernel_size, stride, padding, dilation)
-    grad_x_padded = np.zeros(x_padded.shape, dtype=x.dtype)
-    taken = np.zeros(best.shape, dtype=bool)     # this window's gradient has been given away
-    for rows, cols in _offsets(g):               # in row-major window order, so that ties go
-        first = (x_padded[:, :, rows, cols] == best) & ~taken     # to the first maximum
-        grad_x_padded[:, :, rows, cols] += np.where(first, grad_out, 0)
-        taken |= first
-    return np.ascontiguousarray(grad_x_padded[:, :, ph:ph + g.H, pw:pw + g.W])
+    # Find where each window's first maximum is (its arg-max), then send the window's gradient
+    # there. Both steps loop over the KH*KW kernel offsets, not over windows: see _pool_fast.
+    _, argmax = _pool_fast.max_pool2d_with_argmax(x, g)
+    return _pool_fast.max_pool2d_backward_from_argmax(grad_out, argmax, g, like=x)
 
 
 def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1):

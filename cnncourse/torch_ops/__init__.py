@@ -23,9 +23,32 @@ from .functions import (
     AdaptiveAvgPool2dFunction,
     AvgPool2dFunction,
     Conv2dFunction,
+    CrossEntropyFunction,
+    LeakyReLUFunction,
+    LinearFunction,
+    LogSoftmaxFunction,
     MaxPool2dFunction,
+    ReLUFunction,
+    SigmoidFunction,
+    SoftmaxFunction,
+    TanhFunction,
+    autograd_function,
 )
-from .layers import AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU
+from .layers import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv2d,
+    CrossEntropyLoss,
+    Flatten,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from .linear import linear, linear_backward
 from .losses import cross_entropy, cross_entropy_backward
 from .pool import (
@@ -46,7 +69,11 @@ __all__ = [
     "conv2d", "conv2d_backward",
     "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward",
+    "autograd_function",
     "Conv2dFunction", "MaxPool2dFunction", "AvgPool2dFunction", "AdaptiveAvgPool2dFunction",
-    "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Linear", "ReLU", "Flatten",
+    "LinearFunction", "ReLUFunction", "LeakyReLUFunction", "SigmoidFunction", "TanhFunction",
+    "SoftmaxFunction", "LogSoftmaxFunction", "CrossEntropyFunction",
+    "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Linear", "ReLU", "LeakyReLU",
+    "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "CrossEntropyLoss",
     "default_device", "check_compatible",
 ]

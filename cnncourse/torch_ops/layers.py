@@ -1,9 +1,9 @@
 """``nn.Module`` layers built on the course's own ops, drop-in replacements for ``torch.nn``'s.
 
-Each layer holds its parameters (``weight``, ``bias``) and calls an op of this package: the
-convolution and pooling layers call the autograd Functions of
-:mod:`cnncourse.torch_ops.functions`, whose backward passes are written by hand, so a model
-built from these layers trains on the course's own gradients. Constructor arguments, parameter
+Each layer holds its parameters (``weight``, ``bias``) and calls an autograd Function of
+:mod:`cnncourse.torch_ops.functions` -- an op of this package with its hand-written backward --
+so a model built from these layers trains on the course's own gradients. (``Flatten`` only
+reshapes; autograd's backward of a reshape is a reshape.) Constructor arguments, parameter
 shapes, initialisation and ``repr`` match ``torch.nn``: with the same seed, ``Conv2d(1, 6, 5)``
 and ``torch.nn.Conv2d(1, 6, 5)`` start with the same weights.
 
@@ -22,17 +22,25 @@ import math
 import torch
 from torch import nn
 
-from ..shapes import pair
-from .activations import relu
+from ..shapes import check_conv2d_layer_args, check_dim, check_label_smoothing, check_real, \
+    check_reduction, conv2d_layer_repr
 from .functions import (
     AdaptiveAvgPool2dFunction,
     AvgPool2dFunction,
     Conv2dFunction,
+    CrossEntropyFunction,
+    LeakyReLUFunction,
+    LinearFunction,
+    LogSoftmaxFunction,
     MaxPool2dFunction,
+    ReLUFunction,
+    SigmoidFunction,
+    SoftmaxFunction,
+    TanhFunction,
 )
-from .linear import linear
 
-__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Linear", "ReLU", "Flatten"]
+__all__ = ["Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Linear", "ReLU",
+           "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "CrossEntropyLoss"]
 
 
 def _init_like_torch(weight: nn.Parameter, bias: nn.Parameter | None) -> None:
@@ -71,18 +79,9 @@ class Conv2d(nn.Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, device=None, dtype=None):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if value % groups:
-                raise ValueError(
-                    f"{name} must be divisible by groups: {name}={value}, groups={groups} "
-                    f"(each group gets {name}/groups channels)"
-                )
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride = pair(stride, "stride")
-        self.padding = padding if isinstance(padding, str) else pair(padding, "padding")
-        self.dilation = pair(dilation, "dilation")
-        self.groups = groups
+        self.kernel_size, self.stride, self.padding, self.dilation = check_conv2d_layer_args(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups)
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         factory = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(
             torch.empty((out_channels, in_channels // groups, *self.kernel_size), **factory)
@@ -100,17 +99,7 @@ class Conv2d(nn.Module):
         )
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return conv2d_layer_repr(self)
 
 
 class MaxPool2d(nn.Module):
@@ -226,7 +215,7 @@ class Linear(nn.Module):
         _init_like_torch(self.weight, self.bias)
 
     def forward(self, x):
-        return linear(x, self.weight, self.bias)
+        return LinearFunction.apply(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -242,7 +231,87 @@ class ReLU(nn.Module):
     """
 
     def forward(self, x):
-        return relu(x)
+        return ReLUFunction.apply(x)
+
+
+class LeakyReLU(nn.Module):
+    """``x`` where ``x > 0``, else ``negative_slope * x`` (:func:`~.activations.leaky_relu`).
+
+    Args:
+        negative_slope: slope for negative inputs. Default: 0.01.
+
+    Example:
+        >>> LeakyReLU(0.5)(torch.tensor([-2.0, 2.0]))
+        tensor([-1.,  2.])
+    """
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = check_real(negative_slope, "negative_slope")
+
+    def forward(self, x):
+        return LeakyReLUFunction.apply(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Sigmoid(nn.Module):
+    """``1 / (1 + exp(-x))`` element-wise (:func:`~.activations.sigmoid`).
+
+    Example:
+        >>> Sigmoid()(torch.tensor([0.0]))
+        tensor([0.5000])
+    """
+
+    def forward(self, x):
+        return SigmoidFunction.apply(x)
+
+
+class Tanh(nn.Module):
+    """``tanh(x)`` element-wise (:func:`~.activations.tanh`).
+
+    Example:
+        >>> Tanh()(torch.tensor([0.0]))
+        tensor([0.])
+    """
+
+    def forward(self, x):
+        return TanhFunction.apply(x)
+
+
+class Softmax(nn.Module):
+    """Softmax along ``dim`` (:func:`~.activations.softmax`): the outputs along ``dim`` sum to 1.
+
+    Args:
+        dim: the axis to normalise over (required: ``torch.nn.Softmax`` warns without it).
+
+    Example:
+        >>> Softmax(dim=1)(torch.zeros(1, 2))
+        tensor([[0.5000, 0.5000]])
+    """
+
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return SoftmaxFunction.apply(x, check_dim(x.dim(), self.dim))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """``log(softmax(x))`` along ``dim``, computed stably (:func:`~.activations.log_softmax`).
+
+    Example:
+        >>> LogSoftmax(dim=1)(torch.zeros(1, 2))
+        tensor([[-0.6931, -0.6931]])
+    """
+
+    def forward(self, x):
+        return LogSoftmaxFunction.apply(x, check_dim(x.dim(), self.dim))
 
 
 class Flatten(nn.Module):
@@ -262,3 +331,27 @@ class Flatten(nn.Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class CrossEntropyLoss(nn.Module):
+    """Softmax cross-entropy of ``logits`` and class indices (:func:`~.losses.cross_entropy`).
+
+    Args:
+        reduction: ``"mean"`` (default), ``"sum"`` or ``"none"``.
+        label_smoothing: share of the target spread over all classes. Default: 0.0.
+
+    Shape:
+        ``logits (N, K)``, ``target (N,)`` -> a 0-D tensor (``(N,)`` for ``"none"``).
+
+    Example:
+        >>> CrossEntropyLoss()(torch.zeros(2, 4), torch.tensor([0, 3]))
+        tensor(1.3863)
+    """
+
+    def __init__(self, reduction="mean", label_smoothing=0.0):
+        super().__init__()
+        self.reduction = check_reduction(reduction)
+        self.label_smoothing = check_label_smoothing(label_smoothing)
+
+    def forward(self, logits, target):
+        return CrossEntropyFunction.apply(logits, target, self.reduction, self.label_smoothing)
