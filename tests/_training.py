@@ -26,3 +26,25 @@ def tiny_net(seed=0, classes=3, side=4, dropout=0.0):
 
 def params(net):
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def interrupt_layer(base):
+    """An identity layer class on ``base`` (torch.nn.Module or cnncourse.nn.Module) that raises
+    KeyboardInterrupt in its ``at``-th training forward, as Ctrl-C would."""
+
+    class InterruptAt(base):
+        def __init__(self, at=None):
+            super().__init__()
+            self.at, self.calls = at, 0
+
+        def forward(self, x):
+            if self.training:
+                self.calls += 1
+                if self.calls == self.at:
+                    raise KeyboardInterrupt
+            return x
+
+        def backward(self, grad_out):  # for NumPy models
+            return grad_out
+
+    return InterruptAt

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _training import blobs, params, tiny_net
+from _training import blobs, interrupt_layer, params, tiny_net
 from torch import nn
 
 from cnncourse.models import lenet, mlp
@@ -21,19 +21,7 @@ from cnncourse.training.checkpoint import atomic_save
 TESTS = Path(__file__).resolve().parent
 
 
-class InterruptAt(nn.Module):
-    """Identity layer that raises KeyboardInterrupt in the ``at``-th training forward (Ctrl-C)."""
-
-    def __init__(self, at=None):
-        super().__init__()
-        self.at, self.calls = at, 0
-
-    def forward(self, x):
-        if self.training:
-            self.calls += 1
-            if self.calls == self.at:
-                raise KeyboardInterrupt
-        return x
+InterruptAt = interrupt_layer(nn.Module)
 
 
 class SGDInterruptedInStep(torch.optim.SGD):

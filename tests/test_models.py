@@ -6,7 +6,13 @@ import torch
 
 from cnncourse import models
 
-BUILDERS = [models.lenet, models.small_cnn, models.mlp]
+BUILDERS = {
+    "lenet": models.lenet,
+    "lenet batch norm, wide": lambda backend: models.lenet(backend, channels=(16, 32), hidden=(128,),
+                                                           batch_norm=True),
+    "small_cnn": models.small_cnn,
+    "mlp": models.mlp,
+}
 
 
 def n_params(model):
@@ -48,6 +54,36 @@ def test_mlp_layers_follow_the_hidden_widths():
             if isinstance(m, torch.nn.Linear)] == [(64, 32), (32, 16), (16, 8), (8, 3)]
     assert net(torch.zeros(5, 1, 8, 8)).shape == (5, 3)
     assert n_params(models.mlp("torch")) == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_numpy_and_torch_versions_are_the_same_network(name):
+    """Same keys and shapes; with the same weights, the same outputs and input gradients (float64)."""
+    build = BUILDERS[name]
+    torch.manual_seed(0)
+    torch_net = build("torch").double()
+    numpy_net = build("numpy").double()
+    assert [(k, tuple(v.shape)) for k, v in numpy_net.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in torch_net.state_dict().items()]
+    numpy_net.load_state_dict(torch_net.state_dict())
+    x = torch.randn(4, 1, 28, 28, dtype=torch.float64, requires_grad=True)
+    for mode in ("train", "eval"):  # batch statistics, then running statistics
+        getattr(torch_net, mode)(), getattr(numpy_net, mode)()
+        out = torch_net(x)
+        np.testing.assert_allclose(numpy_net(x.detach().numpy()), out.detach().numpy(), rtol=1e-10, atol=1e-12)
+        grad_out = torch.randn_like(out)
+        (grad_x,) = torch.autograd.grad(out, x, grad_out)
+        np.testing.assert_allclose(numpy_net.backward(grad_out.numpy()), grad_x.numpy(), rtol=1e-9, atol=1e-12)
+    for k, v in torch_net.state_dict().items():  # the running statistics moved the same way
+        np.testing.assert_allclose(numpy_net.state_dict()[k], v.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_lenet_with_batch_norm_and_other_widths():
+    net = models.lenet("torch", channels=(16, 32), hidden=(128,), batch_norm=True)
+    names = [name for name, _ in net.named_children()]
+    assert names == ["conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "flatten",
+                     "fc1", "relu3", "fc2"]
+    assert net.conv1.bias is None and net.fc1.in_features == 32 * 16 and net.fc2.out_features == 10
 
 
 @pytest.mark.parametrize("call, match", [

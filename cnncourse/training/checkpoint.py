@@ -45,8 +45,8 @@ def atomic_save(obj, path) -> Path:
 
 def _to_tensors(obj):
     """NumPy arrays (and scalars) inside nested dicts/lists -> tensors (and Python numbers)."""
-    if isinstance(obj, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(obj))
+    if isinstance(obj, np.ndarray):  # (np.ascontiguousarray would make a 0-d array 1-d)
+        return torch.from_numpy(obj if obj.flags.c_contiguous else obj.copy())
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, dict):

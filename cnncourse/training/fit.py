@@ -56,8 +56,9 @@ def fit(model, train, val=None, epochs: int = 1, optimizer=None, *, loss_fn=None
         augment: ``augment(x, rng) -> x`` applied to each training batch, e.g. ``Augment(shift=2)``;
             ``rng`` is a NumPy generator seeded by ``seed``, the epoch and the batch (and, under
             ``torch.distributed``, the rank: each process draws for its own share of the batch).
-        seed: seeds the shuffling, the augmentation and torch's random numbers (dropout): the same
-            seed gives the same run on the CPU. Default: 0.
+        seed: seeds the shuffling, the augmentation and the model's random numbers (dropout:
+            ``torch.manual_seed``, or ``cnncourse.nn.manual_seed``): the same seed gives the same
+            run on the CPU. Default: 0.
         device: move a torch model there first. Default: None (where it is).
         patience: early stopping: stop after this many epochs without an improvement of
             ``monitor`` (e.g. ``"val_loss"``, ``"val_acc"``); None (default) never stops early.
@@ -65,7 +66,8 @@ def fit(model, train, val=None, epochs: int = 1, optimizer=None, *, loss_fn=None
         checkpoint: a file path: the run is saved there after every epoch and when interrupted
             (Ctrl-C / the stop button), atomically. Default: None.
         resume: with ``checkpoint``, continue the run saved there if the file exists (at the batch
-            where it stopped, with the same shuffles, so the result equals an uninterrupted run).
+            where it stopped, with the same shuffles, so the result equals an uninterrupted run;
+            a larger ``epochs`` trains on). Without it, the file is overwritten after epoch 1.
         eval_batch_size: batch size for evaluating arrays. Default: 500.
         progress: show a progress bar (tqdm, notebook-aware). Default: True.
         quiet: print nothing at all (no bar, no per-epoch lines). Default: False.
@@ -96,7 +98,9 @@ def fit(model, train, val=None, epochs: int = 1, optimizer=None, *, loss_fn=None
     if resume and Path(checkpoint).exists():
         run = _resume(run, checkpoint, model, optimizer, scheduler, say=show)
     else:
-        torch.manual_seed(seed)
+        if resume and show:
+            print(f"no checkpoint at {checkpoint} yet: starting a new run")
+        _seed_everything(model, seed)
     if world > 1:
         engine.model = distributed.wrap(model, engine.device)
     train_data = as_data(train, "train", engine, batch_size, run.seed, distributed=world > 1)
@@ -214,10 +218,23 @@ class _Run:
         return {**{k: getattr(self, k) for k in keys}, "history": self.history.to_dict()}
 
 
+def _seed_everything(model, seed) -> None:
+    """Seed the random numbers a model draws while training (dropout masks)."""
+    torch.manual_seed(seed)
+    if not is_torch_model(model):
+        from ..nn import manual_seed
+
+        manual_seed(seed)
+
+
 def _save(path, model, optimizer, scheduler, run) -> None:
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         rng["cuda"] = torch.cuda.get_rng_state_all()
+    if not is_torch_model(model):  # cnncourse.nn draws from one NumPy generator
+        from ..nn.init import generator
+
+        rng["numpy_nn"] = generator().bit_generator.state
     save_checkpoint(path, model, optimizer, scheduler, run=run.state(), rng=rng)
 
 
@@ -236,6 +253,10 @@ def _resume(run, path, model, optimizer, scheduler, say) -> _Run:
     torch.set_rng_state(extra["rng"]["torch"].cpu())
     if "cuda" in extra["rng"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in extra["rng"]["cuda"]])
+    if "numpy_nn" in extra["rng"]:
+        from ..nn.init import generator
+
+        generator().bit_generator.state = extra["rng"]["numpy_nn"]
     if say:
         print(f"resumed from {path}: {run.epoch} epochs and {run.batch} batches done (step {run.step})")
     return run
