@@ -5,32 +5,9 @@ import pytest
 import torch
 from _training import interrupt_layer
 
-from cnncourse import models, nn
+from cnncourse import models, nn, optim
 from cnncourse.data import load_mnist
 from cnncourse.training import CheckpointError, fit, load_checkpoint, predict, save_checkpoint
-
-
-class PlainSGD:
-    """``p -= lr * grad``: the smallest optimizer with the interface fit needs (torch's SGD without
-    momentum does the same), so these tests check fit itself, not an optimizer."""
-
-    def __init__(self, params, lr):
-        self.param_groups = [{"params": list(params), "lr": lr}]
-        self.state = {}
-
-    def step(self):
-        for p in self.param_groups[0]["params"]:
-            p.data -= self.param_groups[0]["lr"] * p.grad
-
-    def zero_grad(self):
-        for p in self.param_groups[0]["params"]:
-            p.grad[...] = 0
-
-    def state_dict(self):
-        return {"lr": self.param_groups[0]["lr"]}
-
-    def load_state_dict(self, state):
-        self.param_groups[0]["lr"] = state["lr"]
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +23,10 @@ def test_a_numpy_lenet_trains_exactly_like_the_torch_lenet(digits):
     numpy_net = models.lenet("numpy").double()
     numpy_net.load_state_dict(torch_net.state_dict())
     kwargs = dict(epochs=2, batch_size=32, seed=4, quiet=True)
-    h_torch = fit(torch_net, (x, y), (x, y), optimizer=torch.optim.SGD(torch_net.parameters(), lr=0.1),
-                  **kwargs)
-    h_numpy = fit(numpy_net, (x.numpy(), y.numpy()), (x.numpy(), y.numpy()),
-                  optimizer=PlainSGD(numpy_net.parameters(), lr=0.1), **kwargs)
+    h_torch = fit(torch_net, (x, y), (x, y), optimizer=torch.optim.SGD(
+        torch_net.parameters(), lr=0.05, momentum=0.9), **kwargs)
+    h_numpy = fit(numpy_net, (x.numpy(), y.numpy()), (x.numpy(), y.numpy()), optimizer=optim.SGD(
+        numpy_net.parameters(), lr=0.05, momentum=0.9), **kwargs)
     np.testing.assert_allclose(h_numpy.step_values("loss"), h_torch.step_values("loss"), rtol=1e-10)
     np.testing.assert_allclose(h_numpy["val_loss"], h_torch["val_loss"], rtol=1e-10)
     assert h_numpy.step_values("loss")[-1] < h_numpy.step_values("loss")[0]
@@ -68,7 +45,7 @@ def test_dropout_masks_are_seeded_by_fit(digits):
     finals = []
     for seed in (0, 0, 1):
         net = dropout_net()
-        fit(net, (x, y), None, 1, PlainSGD(net.parameters(), lr=0.1), seed=seed, quiet=True)
+        fit(net, (x, y), None, 1, optim.SGD(net.parameters(), lr=0.1), seed=seed, quiet=True)
         finals.append(net.state_dict()["2.weight"])
     assert np.array_equal(finals[0], finals[1]) and not np.array_equal(finals[0], finals[2])
 
@@ -79,9 +56,11 @@ InterruptAt = interrupt_layer(nn.Module)
 def test_an_interrupted_numpy_run_resumes_to_the_same_result(digits, tmp_path):
     x, y = digits[0].float().numpy(), digits[1].numpy()
 
-    def run(at=None, resume=False):
+    def run(at=None, resume=False):  # Adam's moments, a one-cycle schedule and dropout to restore
         net = nn.Sequential(InterruptAt(at), dropout_net())
-        fit(net, (x, y), (x, y), 3, PlainSGD(net.parameters(), lr=0.1), batch_size=32,
+        adam = optim.Adam(net.parameters(), lr=0.01)
+        one_cycle = optim.OneCycleLR(adam, max_lr=0.01, total_steps=9)
+        fit(net, (x, y), (x, y), 3, adam, batch_size=32, scheduler=one_cycle,
             checkpoint=tmp_path / "np.ckpt", resume=resume, quiet=True)
         return net.state_dict()
 
@@ -97,11 +76,11 @@ def test_early_stopping_restores_numpy_weights(digits):
     x, y = digits[0].float().numpy(), digits[1].numpy()
     nn.manual_seed(0)
     net = models.mlp("numpy", hidden=(16,))
-    history = fit(net, (x, y), (x, (y + 1) % 10), 20, PlainSGD(net.parameters(), lr=0.1),
+    history = fit(net, (x, y), (x, (y + 1) % 10), 20, optim.SGD(net.parameters(), lr=0.1),
                   patience=1, quiet=True)
     assert len(history) < 20 and "restored" in history.stop_reason
     best = history.best("val_loss")
-    again = fit(net, (x, y), (x, (y + 1) % 10), 0, PlainSGD(net.parameters(), lr=0.1), quiet=True)
+    again = fit(net, (x, y), (x, (y + 1) % 10), 0, optim.SGD(net.parameters(), lr=0.1), quiet=True)
     assert len(again) == 0
     from cnncourse.training import evaluate
 
@@ -126,7 +105,7 @@ def test_checkpoints_move_between_numpy_and_torch(build, tmp_path, digits):
 def test_numpy_bad_input(digits, tmp_path):
     x, y = digits[0].float().numpy(), digits[1].numpy()
     net = models.lenet("numpy")
-    opt = PlainSGD(net.parameters(), lr=0.1)
+    opt = optim.SGD(net.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="NumPy model runs on the CPU only; got device='cuda'"):
         fit(net, (x, y), None, 1, opt, device="cuda", quiet=True)
     with pytest.raises(ValueError, match=r"train labels must be class indices in 0..9.*got a label 10"):
