@@ -255,3 +255,32 @@ def test_bad_arguments_name_the_argument(kwargs, match):
         args["optimizer"] = sgd(tiny_net())
     with pytest.raises((ValueError, TypeError), match=match):
         fit(net, (x, y), **args)
+
+
+# --- on a GPU (skipped without one) -----------------------------------------------------------
+
+@pytest.mark.gpu
+def test_fit_runs_on_the_models_cuda_device_with_cpu_data_and_resumes_there(tmp_path):
+    from cnncourse.training import Augment
+
+    x, y = blobs(n=64)
+    net = tiny_net().cuda()
+    opt = torch.optim.Adam(net.parameters(), lr=0.01)
+    history = fit(net, (x, y), (x.numpy(), y.numpy()), epochs=2, optimizer=opt, batch_size=16,
+                  augment=Augment(shift=1), checkpoint=tmp_path / "gpu.ckpt", quiet=True)
+    assert len(history.steps) == 8 and history["val_acc"][-1] > 0.5
+    assert all(p.device.type == "cuda" for p in net.parameters())
+    more = fit(net, (x, y), (x, y), epochs=3, optimizer=opt, batch_size=16, augment=Augment(shift=1),
+               checkpoint=tmp_path / "gpu.ckpt", resume=True, quiet=True)
+    assert len(more) == 3 and opt.state[next(net.parameters())]["exp_avg"].device.type == "cuda"
+    probs = predict(net, x)
+    assert probs.shape == (64, 3) and isinstance(probs, np.ndarray)
+
+
+@pytest.mark.gpu
+def test_a_loss_weight_left_on_the_cpu_is_named():
+    x, y = blobs()
+    net = tiny_net().cuda()
+    with pytest.raises(ValueError, match=r"loss_fn's 'weight' is on cpu"):
+        fit(net, (x, y), None, epochs=1, optimizer=sgd(net), quiet=True,
+            loss_fn=nn.CrossEntropyLoss(weight=torch.ones(3)))
