@@ -9,7 +9,7 @@ One loop serves NumPy models (``cnncourse.nn``) and ``torch.nn.Module``s::
 
 ===============================  ===================================================
 :func:`fit`                      train, evaluating after each epoch (:mod:`.fit`)
-:func:`evaluate`, :func:`predict`  loss and accuracy / class probabilities of a model
+:func:`evaluate`, :func:`predict`  loss and accuracy / class probabilities (:mod:`.evaluate`)
 :class:`History`                 per-epoch and per-step numbers of a run (:mod:`.history`)
 :func:`save_checkpoint`, ...     atomic checkpoints of model and optimizer (:mod:`.checkpoint`)
 :class:`Augment`, ...            random shifts, flips, rotations (:mod:`.augment`)
@@ -20,7 +20,8 @@ One loop serves NumPy models (``cnncourse.nn``) and ``torch.nn.Module``s::
 from . import distributed
 from .augment import Augment, random_flip, random_rotation, random_shift
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .fit import TrainingDiverged, evaluate, fit, predict
+from .evaluate import evaluate, predict
+from .fit import TrainingDiverged, fit
 from .history import History
 
 __all__ = [
