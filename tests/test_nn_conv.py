@@ -10,7 +10,7 @@ from hypothesis import given
 from _nn_oracle import compare_with_torch
 from _strategies import conv_cases
 from cnncourse import nn
-from cnncourse.numpy_ops import check_gradient
+from cnncourse.numpy_ops import _conv_fast, check_gradient
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
@@ -43,6 +43,15 @@ def test_any_memory_order_of_the_input_gives_the_same_result(layout):
         x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
     ours = nn.Conv2d(2, 4, 3, padding=1, dtype=np.float64)
     compare_with_torch(ours, torch.nn.Conv2d(2, 4, 3, padding=1), x)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_a_first_layer_on_a_training_batch_matches_torch(groups):
+    # Few filters and many windows: the products go through _conv_fast's column slices.
+    assert 6 <= _conv_fast._FEW_ROWS and 16 * 24 * 24 > 2 * _conv_fast._SLICE
+    x = np.random.default_rng(2).normal(size=(16, 2, 28, 28))
+    compare_with_torch(nn.Conv2d(2, 6, 5, groups=groups, dtype=np.float64),
+                       torch.nn.Conv2d(2, 6, 5, groups=groups), x)
 
 
 def test_backward_matches_finite_differences():

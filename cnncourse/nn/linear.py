@@ -122,7 +122,7 @@ class Flatten(Module):
     def forward(self, x):
         """``x`` with the axes ``start_dim..end_dim`` merged (row-major, as torch)."""
         x = np.asarray(x)
-        self._shape = x.shape
+        self._input = x
         if x.ndim == 0:
             return x.reshape(1)
         start, end = check_dim(x.ndim, self.start_dim), check_dim(x.ndim, self.end_dim)
@@ -132,8 +132,11 @@ class Flatten(Module):
         return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
 
     def backward(self, grad_out, input_grad=True):
-        """``grad_out`` in the shape of the input."""
-        return np.asarray(grad_out).reshape(self._shape)
+        """``grad_out`` in the shape of the input (and its memory order, which the layers
+        before prefer: see :mod:`cnncourse.nn.conv`)."""
+        grad_x = np.empty_like(self._input, dtype=np.asarray(grad_out).dtype)
+        grad_x[...] = np.asarray(grad_out).reshape(self._input.shape)
+        return grad_x
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -103,23 +103,25 @@ class Module:
 
     # --- attributes: parameters, buffers and sub-modules are registered by assignment -----------
     def __setattr__(self, name, value):
-        if "_parameters" not in self.__dict__:
+        d = self.__dict__
+        if "_parameters" not in d:
             raise AttributeError(
                 f"call super().__init__() at the start of {type(self).__name__}.__init__, "
                 f"before assigning self.{name}")
         if isinstance(value, Parameter):
-            target = self._parameters
+            target = d["_parameters"]
         elif isinstance(value, Module):
-            target = self._modules
-        elif name in self.__dict__.get("_buffer_names", ()):
-            target = self._buffers
+            target = d["_modules"]
+        elif name in d.get("_buffer_names", ()):
+            target = d["_buffers"]
         else:
-            target = None
-        for registry in (self._parameters, self._buffers, self._modules):
-            if registry is not target:
-                registry.pop(name, None)
-        if target is not None:
-            target[name] = value                 # an existing name keeps its place
+            target = None                        # a plain attribute (most assignments)
+        if target is not None or name in d["_parameters"] or name in d["_modules"]:
+            for registry in (d["_parameters"], d["_buffers"], d["_modules"]):
+                if registry is not target:
+                    registry.pop(name, None)     # e.g. self.bias = None drops the parameter
+            if target is not None:
+                target[name] = value             # an existing name keeps its place
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name: str, value) -> None:

@@ -47,11 +47,13 @@ def max_pool2d_with_argmax(x, g):
     offsets = _offsets(g)
     rows, cols = offsets[0]
     out = np.copy(xp[:, :, rows, cols], order="K")
-    argmax = np.zeros_like(out, dtype=np.uint8 if len(offsets) < 256 else np.uint16)
+    index = np.uint8 if len(offsets) < 256 else np.uint16
+    argmax = np.zeros_like(out, dtype=index)
     for k, (rows, cols) in enumerate(offsets[1:], start=1):
         candidate = xp[:, :, rows, cols]
-        np.copyto(argmax, k, where=candidate > out)
-        np.maximum(out, candidate, out=out)             # (NaN stays NaN, as in torch)
+        larger = (candidate > out).view(np.uint8).astype(index, copy=False)
+        argmax += larger * (index(k) - argmax)        # k where larger (a masked copy is slower)
+        np.maximum(out, candidate, out=out)           # (NaN stays NaN, as in torch)
     return out, argmax
 
 
