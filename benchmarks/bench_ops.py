@@ -9,10 +9,16 @@ For each shape, forward and backward, in float32, in one run:
 - ``F``         torch.nn.functional (backward = autograd's backward);
 - the last two again on CUDA when a GPU is present.
 
-Each time is the median of ``--repeats`` runs after warm-up (``time.perf_counter``; CUDA is
-synchronised). The script also measures this machine's float32 matmul peak (2048 x 2048
+Each time is the median of ``--repeats`` runs after a 0.2 s pause and warm-up
+(``time.perf_counter``; CUDA is synchronised); the best run is kept too, and the geometric means
+are given for both (the best times are steadier when other programs share the CPUs). The script also measures this machine's float32 matmul peak (2048 x 2048
 ``np.matmul``) and reports, per convolution row, the achieved GFLOP/s and the time ratio to
 ``F``, then the geometric mean of numpy/F and torch_ops/F over the convolution rows.
+
+By default the script runs twice, in two processes, with ``OPENBLAS_CORETYPE`` and
+``OPENBLAS_L2_SIZE`` set (as in the environment, else to this machine's ``Haswell``/``512``) and
+with both unset (``--openblas set|unset`` for one of them), then prints the geometric means of
+both side by side.
 
 Usage::
 
@@ -25,11 +31,10 @@ Results go to ``--out`` (default ``benchmarks/results/bench_ops.json``, git-igno
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -38,6 +43,9 @@ import torch
 import torch.nn.functional as F
 
 from cnncourse import numpy_ops, torch_ops
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bench import add_blas_argument, machine_info, run_under_blas_settings, write_json  # noqa: E402
 
 __all__ = ["CONV_CASES", "POOL_CASES", "median_time", "matmul_peak_gflops", "run", "main"]
 
@@ -57,8 +65,21 @@ POOL_CASES = [
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "bench_ops.json"
 
 
+# Seconds of pause before each implementation is timed: OpenBLAS's idle worker threads spin
+# for about 2**28 cycles (~0.1 s) after their last product, and torch's threads a little, so
+# without it one library's threads take CPU time from the next one's.
+SETTLE_S = 0.2
+
+
 def median_time(fn, repeats=7, warmup=2, setup=None, sync=None) -> float:
     """Median wall time of ``fn()`` (or ``fn(setup())``, setup not timed) in seconds."""
+    return statistics.median(run_times(fn, repeats, warmup, setup, sync))
+
+
+def run_times(fn, repeats=7, warmup=2, setup=None, sync=None, settle=0.0) -> list:
+    """Wall times of ``repeats`` calls of ``fn()`` (or ``fn(setup())``, setup not timed) in
+    seconds, after ``settle`` seconds of sleep and ``warmup`` untimed calls."""
+    time.sleep(settle)
     times = []
     for i in range(warmup + repeats):
         arg = setup() if setup is not None else None
@@ -70,7 +91,7 @@ def median_time(fn, repeats=7, warmup=2, setup=None, sync=None) -> float:
             sync()
         if i >= warmup:
             times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
 def matmul_peak_gflops(n=2048, repeats=5) -> float:
@@ -126,16 +147,18 @@ def _torch_impls(fwd_ops, bwd_ops, f_fwd, arrays, grad_out, kwargs):
 
 
 def _time_row(impls, naive, naive_scale, repeats, warmup):
-    """Forward and backward times (s) of every implementation: ``{dir: {column: seconds}}``."""
-    times = {"fwd": {}, "bwd": {}}
+    """Median and best forward and backward times (s) of every implementation:
+    ``({dir: {column: median}}, {dir: {column: best}})``."""
+    times, best = {"fwd": {}, "bwd": {}}, {"fwd": {}, "bwd": {}}
     if naive is not None:
         for direction, fn in zip(("fwd", "bwd"), naive):
             if fn is not None:
                 times[direction]["naive*"] = naive_scale * median_time(fn, 1, warmup=0)
     for name, (fwd, bwd, sync, setup) in impls.items():
-        times["fwd"][name] = median_time(fwd, repeats, warmup, sync=sync)
-        times["bwd"][name] = median_time(bwd, repeats, warmup, setup=setup, sync=sync)
-    return times
+        for direction, fn, fn_setup in (("fwd", fwd, None), ("bwd", bwd, setup)):
+            t = run_times(fn, repeats, warmup, setup=fn_setup, sync=sync, settle=SETTLE_S)
+            times[direction][name], best[direction][name] = statistics.median(t), min(t)
+    return times, best
 
 
 def _conv_row(name, x_shape, w_shape, padding, opts, rng):
@@ -155,10 +178,12 @@ def _conv_row(name, x_shape, w_shape, padding, opts, rng):
         lambda: numpy_ops.conv2d_naive(x[:n], w, b, **kw),
         lambda: numpy_ops.conv2d_backward_naive(go[:n], x[:n], w, b, **kw),
     )
-    times = _time_row(impls, naive, x_shape[0] / max(n, 1), opts["repeats"], opts["warmup"])
+    times, best = _time_row(impls, naive, x_shape[0] / max(n, 1), opts["repeats"],
+                            opts["warmup"])
     flops = conv_flops(x_shape, w_shape, out_shape)
     return {"kind": "conv2d", "name": name, "x": x_shape, "weight": w_shape, "padding": padding,
-            "naive_images": n, "flops": {"fwd": flops, "bwd": 2 * flops}, "seconds": times}
+            "naive_images": n, "flops": {"fwd": flops, "bwd": 2 * flops}, "seconds": times,
+            "best_seconds": best}
 
 
 def _pool_row(name, x_shape, k, opts, rng):
@@ -171,9 +196,10 @@ def _pool_row(name, x_shape, k, opts, rng):
                               {"kernel_size": k}))
     n = opts["naive_images"] if name in opts["naive_rows"] else 0
     naive = None if n == 0 else (lambda: numpy_ops.max_pool2d_naive(x[:n], k), None)
-    times = _time_row(impls, naive, x_shape[0] / max(n, 1), opts["repeats"], opts["warmup"])
+    times, best = _time_row(impls, naive, x_shape[0] / max(n, 1), opts["repeats"],
+                            opts["warmup"])
     return {"kind": "max_pool2d", "name": name, "x": x_shape, "kernel_size": k,
-            "naive_images": n, "seconds": times}
+            "naive_images": n, "seconds": times, "best_seconds": best}
 
 
 def _geomean(values):
@@ -183,13 +209,15 @@ def _geomean(values):
 
 def _add_ratios(row):
     """Time ratios to F (same device) and, for convolutions, achieved GFLOP/s."""
-    row["ratio_to_F"], row["gflops"] = {}, {}
+    row["ratio_to_F"], row["best_ratio_to_F"], row["gflops"] = {}, {}, {}
     for direction, times in row["seconds"].items():
-        ref = {"": times.get("F"), " cuda": times.get("F cuda")}
-        row["ratio_to_F"][direction] = {
-            col: t / ref[" cuda" if col.endswith("cuda") else ""]
-            for col, t in times.items() if not col.startswith("F")
-        }
+        for key, seconds in (("ratio_to_F", times), ("best_ratio_to_F",
+                                                     row["best_seconds"][direction])):
+            ref = {"": seconds.get("F"), " cuda": seconds.get("F cuda")}
+            row[key][direction] = {
+                col: t / ref[" cuda" if col.endswith("cuda") else ""]
+                for col, t in seconds.items() if not col.startswith("F")
+            }
         if "flops" in row:
             row["gflops"][direction] = {col: row["flops"][direction] / t / 1e9
                                         for col, t in times.items()}
@@ -262,32 +290,23 @@ def run(quick=False, repeats=None, out=DEFAULT_OUT, threads=None):
     for row in rows:
         _add_ratios(row)
     summary = {}
-    for direction in ("fwd", "bwd"):
-        for col in ("numpy", "torch_ops", "torch_ops cuda"):
-            ratios = [r["ratio_to_F"][direction].get(col) for r in rows if r["kind"] == "conv2d"]
-            if None not in ratios:  # no CUDA column without a GPU
-                name = "torch_ops cuda/F cuda" if col.endswith("cuda") else f"{col}/F"
-                summary[f"conv2d {direction} geomean {name}"] = _geomean(ratios)
+    for key, kind in (("ratio_to_F", "median"), ("best_ratio_to_F", "best")):
+        for direction in ("fwd", "bwd"):
+            for col in ("numpy", "torch_ops", "torch_ops cuda"):
+                ratios = [r[key][direction].get(col) for r in rows if r["kind"] == "conv2d"]
+                if None not in ratios:  # no CUDA column without a GPU
+                    name = "torch_ops cuda/F cuda" if col.endswith("cuda") else f"{col}/F"
+                    summary[f"conv2d {direction} geomean {name} ({kind}s)"] = _geomean(ratios)
     _print_table(rows, peak)
     print()
     for key, value in summary.items():
         print(f"{key}: {value:.2f}")
     result = {
-        "machine": {
-            "platform": platform.platform(), "processor": platform.processor(),
-            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "load_average_at_start": load,
-            "python": platform.python_version(), "numpy": np.__version__,
-            "torch": torch.__version__,
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        },
+        "machine": {**machine_info(), "load_average_at_start": load},
         "dtype": "float32", "options": {**opts, "naive_rows": sorted(opts["naive_rows"])},
         "quick": quick, "matmul_peak_gflops": peak, "rows": rows, "summary": summary,
     }
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
-    print(f"\nwrote {out}")
+    write_json(result, out)
     if limiter is not None:
         limiter.restore_original_limits()
     return result
@@ -301,8 +320,19 @@ def main(argv=None):
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="JSON file to write")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for torch and NumPy's BLAS (default: their own choice)")
+    add_blas_argument(parser)
     args = parser.parse_args(argv)
-    run(quick=args.quick, repeats=args.repeats, out=args.out, threads=args.threads)
+    if args.openblas == "child":
+        return run(quick=args.quick, repeats=args.repeats, out=args.out, threads=args.threads)
+    child_argv = (["--quick"] if args.quick else []) + (
+        ["--repeats", str(args.repeats)] if args.repeats else []) + (
+        ["--threads", str(args.threads)] if args.threads else [])
+    results = run_under_blas_settings(__file__, child_argv, args.openblas, args.out)
+    print("\nsummary (geometric means of time / time of F over the convolutions):")
+    for key in results[0][1]["summary"]:
+        print(f"  {key:<46}" + "  ".join(f"{label}: {result['summary'][key]:.2f}"
+                                          for label, result in results))
+    return results
 
 
 if __name__ == "__main__":
