@@ -23,6 +23,11 @@ from cnncourse.viz.pool import (  # noqa: F401  (lesson 3)
     show_pooling,
     show_shift_comparison,
 )
+from cnncourse.viz.training import (  # noqa: F401  (lessons 5-6)
+    plot_confusion_matrix,
+    plot_learning_curves,
+    show_confident_mistakes,
+)
 
 __all__ = [
     # lesson 1: images as arrays
@@ -32,4 +37,6 @@ __all__ = [
     # lesson 3: pooling
     "show_pooling", "show_grad_routing", "show_shift_comparison", "plot_shift_robustness",
     "relative_change",
+    # lessons 5-6: training runs and mistakes
+    "plot_learning_curves", "plot_confusion_matrix", "show_confident_mistakes",
 ]
