@@ -277,6 +277,13 @@ def _slides_command(args) -> int:
         return 2
     types = [slide_type(c) for c in nb.cells] if has_slide_metadata(nb) else propose_slide_types(nb)
     origin = "its slide metadata" if has_slide_metadata(nb) else "the default rule (it has no slide metadata)"
+    if args.notebook:
+        copy = deck.parent / path.name
+        if copy.resolve() == path.resolve():
+            print(f"cnncourse slides: --notebook would overwrite the lesson itself ({path}); choose another --out")
+            return 2
+        nbformat.write(with_slide_types(nb), str(copy))
+        print(f"wrote {copy}: the lesson with slide types filled in, to present live with RISE.")
     print(f"wrote {deck}: {types.count('slide')} slides, {types.count('subslide')} sub-slides, "
           f"{types.count('fragment')} fragments, from {origin}; reveal.js "
           f"{reveal_version(deck.parent / 'reveal.js')} copied into {deck.parent / 'reveal.js'}.\n"
@@ -298,4 +305,6 @@ def register(subparsers) -> None:
     p.add_argument("--reveal", default=None,
                    help=f"a reveal.js folder (default: ${REVEAL_ENV}, then the copy in sphinx-revealjs)")
     p.add_argument("--theme", default="white", help="reveal.js theme")
+    p.add_argument("--notebook", action="store_true",
+                   help="also write a copy of the lesson with its slide types filled in (for RISE)")
     p.set_defaults(func=_slides_command)

@@ -219,3 +219,11 @@ def test_cli_writes_a_deck_from_the_default_rule(tmp_path, reveal_dir, no_networ
     assert "default rule" in out
     assert (tmp_path / f"{LESSONS[-1].stem}.slides.html").is_file()
     assert (tmp_path / "reveal.js" / "LICENSE").is_file()
+
+
+def test_cli_writes_a_notebook_for_rise(tmp_path, reveal_dir, capsys):
+    assert main(["slides", "3", "--out", str(tmp_path), "--notebook"]) == 0
+    copy = nbformat.read(str(tmp_path / LESSONS[2].name), as_version=4)
+    assert [slides.slide_type(c) for c in copy.cells] == slides.propose_slide_types(copy)
+    assert any(c.get("outputs") for c in copy.cells), "the copy keeps the lesson's outputs"
+    assert "present live with RISE" in capsys.readouterr().out
