@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, workspace
+from . import __version__, slides, workspace
 from .grading import cli as grading_cli
 
 __all__ = ["main", "build_parser"]
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     workspace.register(subparsers)
     grading_cli.register(subparsers)
+    slides.register(subparsers)
     return parser
 
 
