@@ -211,14 +211,29 @@ def test_unknown_lesson_and_theme_are_named(tmp_path, reveal_dir, capsys):
         slides.export_slides(LESSONS[0], tmp_path, reveal=reveal_dir, theme="nope")
 
 
-def test_cli_writes_a_deck_from_the_default_rule(tmp_path, reveal_dir, no_network, capsys):
+def test_cli_writes_a_deck_from_the_lessons_slide_metadata(tmp_path, reveal_dir, no_network, capsys):
     assert main(["slides", LESSONS[-1].stem, "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    types = slides.propose_slide_types(nbformat.read(str(LESSONS[-1]), as_version=4))
+    nb = nbformat.read(str(LESSONS[-1]), as_version=4)
+    assert slides.has_slide_metadata(nb)
+    types = [slides.slide_type(c) for c in nb.cells]
     assert f"{types.count('slide')} slides, {types.count('subslide')} sub-slides" in out
-    assert "default rule" in out
+    assert "from its slide metadata" in out
     assert (tmp_path / f"{LESSONS[-1].stem}.slides.html").is_file()
     assert (tmp_path / "reveal.js" / "LICENSE").is_file()
+
+
+def test_cli_falls_back_to_the_default_rule(tmp_path, reveal_dir, no_network, capsys):
+    nb = nbformat.read(str(LESSONS[-1]), as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("slideshow", None)
+    bare = tmp_path / "bare.ipynb"
+    nbformat.write(nb, str(bare))
+    assert main(["slides", str(bare), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    types = slides.propose_slide_types(nb)
+    assert f"{types.count('slide')} slides, {types.count('subslide')} sub-slides" in out
+    assert "default rule" in out
 
 
 def test_cli_writes_a_notebook_for_rise(tmp_path, reveal_dir, capsys):
