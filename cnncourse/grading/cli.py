@@ -13,8 +13,9 @@ Example:
   cnncourse grade submitted/ --lessons 02_convolution --jobs 2 --out grades/
 Writes grades/gradebook.csv (student, lesson, exercise, points, max_points, status, message),
 grades/feedback/<student>/<lesson>.md and grades/journal.jsonl (resume: run the same command
-again; --force regrades everything). Student code runs in a separate kernel under the limits
-below, but as your user: grade a real class inside a container or VM without network.
+again; --force regrades everything). Every learner kernel runs in a bubblewrap sandbox (bwrap:
+read-only files, the solutions and other submissions hidden, no network, its own processes)
+under the limits below; --no-sandbox runs them as your user instead (trusted code only).
 """
 
 
@@ -44,6 +45,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="regrade submissions already in the journal")
     p.add_argument("--allow-reference", action="store_true",
                    help="only flag solutions that call the reference implementation (default: zero)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run learner kernels without the bubblewrap sandbox, as your user "
+                        "(only for trusted submissions, or inside a container that is the sandbox)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
     return p
@@ -52,6 +56,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     """Run ``cnncourse grade`` with parsed ``args``; print a per-lesson summary."""
     from .batch import grade
+    from .sandbox import SandboxUnavailable
     from .session import Limits
 
     if args.jobs < 1 or args.timeout <= 0 or args.notebook_timeout <= 0 or args.memory < 256:
@@ -70,8 +75,9 @@ def run(args) -> int:
     try:
         rows = grade(args.submissions, args.out, lessons=lessons, source_dir=args.source,
                      jobs=args.jobs, limits=limits, force=args.force,
-                     allow_reference=args.allow_reference, progress=not args.no_progress)
-    except ValueError as exc:
+                     allow_reference=args.allow_reference, progress=not args.no_progress,
+                     sandbox=not args.no_sandbox)
+    except (ValueError, SandboxUnavailable) as exc:
         print(f"cnncourse grade: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -85,5 +91,19 @@ def run(args) -> int:
         got = sum(r.points for r in rows if r.lesson == lesson)
         most = sum(r.max_points for r in rows if r.lesson == lesson)
         print(f"{lesson}: {len(names)} students, {got:g} / {most:g} points in total")
+    _print_summary(rows)
     print(f"gradebook: {args.out}/gradebook.csv")
     return 0
+
+
+def _print_summary(rows) -> None:
+    """Statuses a person should look at, the notes about submissions, and the run's warnings."""
+    review = sorted({(r.student, r.lesson) for r in rows if r.status in ("review", "flagged")})
+    if review:
+        print(f"to look at (status review or flagged): {len(review)} notebooks: "
+              + ", ".join(f"{s}/{lesson}" for s, lesson in review[:20]) + (" ..." if len(review) > 20 else ""))
+    for (student, lesson), notes in sorted(getattr(rows, "notes", {}).items()):
+        for note in notes:
+            print(f"note: {student}/{lesson}: {note}")
+    for warning in getattr(rows, "warnings", []):
+        print(warning, file=sys.stderr)
