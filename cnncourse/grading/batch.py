@@ -5,10 +5,13 @@ Before any learner code runs, every submitted notebook is read into the grader's
 learner kernel, sandboxed (:mod:`sandbox`) unless ``sandbox=False``; its rows are appended to
 the authenticated journal the moment they are made. At the end (also after Ctrl-C or SIGTERM)
 ``gradebook.csv`` and every feedback file are written from the grader's memory, atomically, and
-the run's temporary folder (every kernel's working folder) is removed.
+the run's temporary folder (every kernel's working folder) is removed. With ``shard=(K, N)``
+only the K-th of N shares of the students is read and graded (:mod:`shards`); every run writes
+the manifest that ``cnncourse grade merge`` checks.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import signal
 import shutil
@@ -21,12 +24,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .forbidden import forbidden_prefixes
-from .gradebook import Journal, Row, write_feedback, write_gradebook
+from .gradebook import Journal, Row, write_outputs
 from .notebooks import course_notebooks_dir, load_source
 from .runner import Context, Job, LessonPlan, grade_submission, prepare_lesson
 from .sandbox import Sandbox
 from .session import Limits
-from .submissions import MAX_NOTEBOOK_BYTES, find_submissions
+from .shards import check_output_folder, select, write_manifest
+from .submissions import MAX_NOTEBOOK_BYTES, find_submissions, roster, student_name
 
 __all__ = ["grade", "Graded", "MAX_NOTEBOOK_BYTES", "NO_SANDBOX_WARNING"]
 
@@ -105,7 +109,7 @@ class _Cancel:
 
 def grade(submissions, out, *, lessons=None, source_dir=None, jobs: int = 1,
           limits: Limits = Limits(), force: bool = False, allow_reference: bool = False,
-          progress: bool = True, sandbox: bool = True) -> Graded:
+          progress: bool = True, sandbox: bool = True, shard: tuple[int, int] = (1, 1)) -> Graded:
     """Grade every submission under ``submissions`` into ``out/gradebook.csv`` and feedback files.
 
     Args:
@@ -121,31 +125,41 @@ def grade(submissions, out, *, lessons=None, source_dir=None, jobs: int = 1,
         progress: show a progress bar. Default True.
         sandbox: run every kernel in the bubblewrap sandbox (:mod:`sandbox`). Default True;
             False prints :data:`NO_SANDBOX_WARNING`.
+        shard: ``(K, N)``: grade only the K-th of N shares of the students
+            (:func:`~cnncourse.grading.shards.select`); ``out`` then holds that shard, to be
+            combined with the others by :func:`~cnncourse.grading.shards.merge`. Default
+            ``(1, 1)``: everyone.
 
     Returns:
         All rows of the gradebook, sorted by student, lesson and exercise order (:class:`Graded`).
 
     Raises:
-        ValueError: bad arguments (the message says which and why).
+        ValueError: bad arguments (the message says which and why), or ``out`` holds
+            another shard's output (:class:`~cnncourse.grading.shards.ShardError`).
         SandboxUnavailable: ``sandbox`` is True but bwrap is missing or cannot run here.
     """
     submissions, out = Path(submissions), Path(out)
     source_dir = Path(source_dir) if source_dir else course_notebooks_dir()
     if not submissions.is_dir():
         raise ValueError(f"submissions must be a folder with one folder per student, got {submissions}")
+    k, n = shard
+    if not (isinstance(k, int) and isinstance(n, int) and 1 <= k <= n):
+        raise ValueError(f"shard must be (K, N) with 1 <= K <= N, got {shard!r}")
     names = _lessons(source_dir, lessons, submissions)
     if not names:
         raise ValueError(f"no notebook under {submissions} is named like a course lesson in "
                          f"{source_dir} ({', '.join(sorted(p.stem for p in source_dir.glob('*.ipynb')))})")
     plans: dict[str, LessonPlan] = {name: prepare_lesson(load_source(source_dir / f"{name}.ipynb"))
                                     for name in names}
-    found = find_submissions(submissions, names)
+    everyone = roster(submissions)
     root = submissions / "submitted" if (submissions / "submitted").is_dir() else submissions
     if (root / out.name).resolve() == out.resolve():  # --out inside the submissions folder
-        found.pop(out.name, None)
-    if not found:
+        everyone = [name for name in everyone if name != student_name(out.name)]
+    if not everyone:
         raise ValueError(f"no student folders in {submissions}: expected one folder per student "
                          f"(or nbgrader's submitted/<student>/<assignment>/)")
+    check_output_folder(out, (k, n))
+    found = find_submissions(submissions, names, students=set(select(everyone, k, n)))
     warnings = [] if sandbox else [NO_SANDBOX_WARNING]
     if not sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
@@ -161,22 +175,31 @@ def grade(submissions, out, *, lessons=None, source_dir=None, jobs: int = 1,
         if journal.rejected:
             warnings.append(f"{journal.rejected} journal entries failed authentication (forged, "
                             f"edited or from another key): those submissions were graded again")
-        jobs_todo = []
+        jobs_todo, keys = [], {}
         for student, by_lesson in found.items():
             for lesson, sub in by_lesson.items():
                 notes[(student, lesson)] = sub.notes
                 digest = hashlib.sha256(sub.data or (sub.problem or "").encode()).hexdigest()[:16]
                 key = f"{digest}:{plans[lesson].source.digest}:{int(allow_reference)}"
+                keys.setdefault(student, {})[lesson] = key
                 entry = done.get((student, lesson))
                 if entry is not None and entry["key"] == key:
                     results[(student, lesson)] = entry["rows"]
                 else:
                     jobs_todo.append((Job(student, lesson, sub), key))
+        manifest = {"shard": k, "of": n, "roster": everyone, "students": sorted(found),
+                    "lessons": names, "keys": keys,
+                    "sources": {name: plan.source.digest for name, plan in plans.items()},
+                    "settings": {**dataclasses.asdict(limits), "allow_reference": allow_reference,
+                                 "sandbox": sandbox}}
+        write_manifest(out, {**manifest, "complete": False})
         try:
             _run(jobs_todo, plans, context, journal, results, jobs, progress)
         finally:  # also after Ctrl-C: what was graded is written out
-            graded = Graded(_write_outputs(out, results, names, found, notes), notes, warnings,
+            graded = Graded(write_outputs(out, results, names, found, notes), notes, warnings,
                             sorted(found))
+            complete = all((s, lesson) in results for s in found for lesson in names)
+            write_manifest(out, {**manifest, "complete": complete})
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
     return graded
@@ -211,16 +234,3 @@ def _run(jobs_todo, plans, context: Context, journal: Journal, results: dict, jo
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         journal.close()
-
-
-def _write_outputs(out: Path, results: dict, names: list[str], found: dict, notes: dict) -> list[Row]:
-    rows = []
-    for student in sorted(found):
-        for lesson in names:
-            lesson_rows = results.get((student, lesson))
-            if lesson_rows is None:
-                continue
-            rows.extend(lesson_rows)
-            write_feedback(out, student, lesson, lesson_rows, notes.get((student, lesson), ()))
-    write_gradebook(out / "gradebook.csv", rows)
-    return rows

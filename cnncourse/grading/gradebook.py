@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 __all__ = ["Row", "Journal", "write_atomic", "write_gradebook", "feedback_text", "write_feedback",
-           "feedback_folder", "COLUMNS", "STATUSES"]
+           "write_outputs", "feedback_folder", "COLUMNS", "STATUSES"]
 
 COLUMNS = ("student", "lesson", "exercise", "points", "max_points", "status", "message")
 
@@ -73,19 +73,24 @@ def write_atomic(path: str | Path, text: str) -> None:
 
 
 class Journal:
-    """Append-only, authenticated record of graded (student, lesson) pairs (``journal.jsonl``)."""
+    """Append-only, authenticated record of graded (student, lesson) pairs (``journal.jsonl``).
 
-    def __init__(self, path: str | Path):
+    ``create=False`` only reads: no folder or key is made (a missing key fails every line).
+    """
+
+    def __init__(self, path: str | Path, create: bool = True):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = None
-        self._key = self._load_key(self.path.parent / ".journal-key")
+        self._key = self._load_key(self.path.parent / ".journal-key", create)
         self.rejected = 0  # entries that failed authentication in the last load()
 
     @staticmethod
-    def _load_key(path: Path) -> bytes:
+    def _load_key(path: Path, create: bool = True) -> bytes:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600) \
+                if create else None
         except FileExistsError:
             fd = None
         if fd is not None:
@@ -190,3 +195,23 @@ def write_feedback(out_dir: str | Path, student: str, lesson: str, rows: list[Ro
     path = Path(out_dir) / "feedback" / feedback_folder(student) / f"{lesson}.md"
     write_atomic(path, feedback_text(student, lesson, rows, notes))
     return path
+
+
+def write_outputs(out_dir: str | Path, results: dict, lessons: list[str], students,
+                  notes: dict | None = None) -> list[Row]:
+    """Write ``gradebook.csv`` and every feedback file of a run; return the gradebook's rows.
+
+    ``results`` maps ``(student, lesson)`` to its rows; the gradebook lists ``students`` sorted,
+    each with its ``lessons`` in the order given (pairs without rows are left out), so a run
+    and a merge of shards (:mod:`~cnncourse.grading.shards`) write the same files.
+    """
+    rows, notes = [], notes or {}
+    for student in sorted(students):
+        for lesson in lessons:
+            lesson_rows = results.get((student, lesson))
+            if lesson_rows is None:
+                continue
+            rows.extend(lesson_rows)
+            write_feedback(out_dir, student, lesson, lesson_rows, notes.get((student, lesson), ()))
+    write_gradebook(Path(out_dir) / "gradebook.csv", rows)
+    return rows

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["Submission", "find_submissions", "read_regular", "student_name", "copy_folder",
+__all__ = ["Submission", "find_submissions", "roster", "read_regular", "student_name", "copy_folder",
            "MAX_NOTEBOOK_BYTES", "MAX_FOLDER_BYTES"]
 
 #: A submitted notebook larger than this is not graded (status ``invalid``).
@@ -146,24 +146,37 @@ def _choose(student: str, lesson: str, student_dir: Path, options) -> Submission
     return sub
 
 
-def find_submissions(root: str | Path, lessons: list[str]) -> dict[str, dict[str, Submission]]:
+def _student_folders(root: Path):
+    """``(student name, folder entry)`` for every student folder under ``root``, sorted."""
+    if (root / "submitted").is_dir():
+        root = root / "submitted"
+    for entry in _entries(root):
+        if entry.name.startswith(".") or not (entry.is_dir(follow_symlinks=False) or entry.is_symlink()):
+            continue
+        yield student_name(entry.name), entry
+
+
+def roster(root: str | Path) -> list[str]:
+    """The names of every student with a folder under ``root`` (as :func:`find_submissions`
+    names them), sorted; nothing is read but the folder's listing."""
+    return sorted(name for name, _ in _student_folders(Path(root)))
+
+
+def find_submissions(root: str | Path, lessons: list[str],
+                     students=None) -> dict[str, dict[str, Submission]]:
     """Read every student's notebooks: ``student name -> lesson -> Submission``.
 
     ``root`` holds one folder per student with the notebooks directly inside or one folder
     deeper (nbgrader's ``submitted/<student>/<assignment>/<lesson>.ipynb``); a ``root`` that
     contains a ``submitted/`` folder is read as an nbgrader course directory. Folders starting
     with ``.`` are skipped; a student folder that is a symbolic link is not entered (every
-    lesson of it is ``invalid``).
+    lesson of it is ``invalid``). ``students``: only these names are read (default: all).
     """
-    root = Path(root)
-    if (root / "submitted").is_dir():
-        root = root / "submitted"
     names = {f"{lesson}.ipynb": lesson for lesson in lessons}
     found: dict[str, dict[str, Submission]] = {}
-    for entry in _entries(root):
-        if entry.name.startswith(".") or not (entry.is_dir(follow_symlinks=False) or entry.is_symlink()):
+    for student, entry in _student_folders(Path(root)):
+        if students is not None and student not in students:
             continue
-        student = student_name(entry.name)
         if entry.is_symlink():
             found[student] = {lesson: Submission(student, lesson, problem=f"the folder {student} is "
                               f"a symbolic link: the grader reads only real folders and files")
