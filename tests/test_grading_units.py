@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 
 from cnncourse.checks.core import call_case, make_case
 from cnncourse.grading import kernel_harness
+from cnncourse.grading.batch import MAX_TMP_PATH, _temporary_root
 from cnncourse.grading.gradebook import Journal, Row, write_atomic, write_gradebook
 from cnncourse.grading.notebooks import (SubmissionError, learner_cells, load_source,
                                          parse_submission, prune_setup)
@@ -250,8 +253,6 @@ def test_grade_command_refuses_an_out_file_and_takes_a_lesson_file_name(tmp_path
 
 
 def test_an_out_folder_inside_the_submissions_is_not_graded_as_a_student(tmp_path):
-    from pathlib import Path
-
     from cnncourse.grading.batch import grade
 
     source = Path(__file__).parent / "fixtures" / "lessons"
@@ -261,3 +262,25 @@ def test_an_out_folder_inside_the_submissions_is_not_graded_as_a_student(tmp_pat
     for _ in range(2):  # the second run finds out/ among the student folders
         rows = grade(tmp_path / "subs", out, source_dir=source, progress=False, sandbox=False)
         assert {r.student for r in rows} == {"dave"} and all(r.status == "invalid" for r in rows)
+
+
+def test_a_temporary_folder_too_deep_for_the_kernels_sockets_falls_back_to_tmp(tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * MAX_TMP_PATH)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    warnings = []
+    root = _temporary_root(warnings)
+    try:
+        assert root.parent == Path("/tmp") and "this run used /tmp" in warnings[0]
+    finally:
+        root.rmdir()
+    short = Path(tempfile.mkdtemp(prefix="cgt-", dir="/tmp"))  # a TMPDIR that fits: used silently
+    try:
+        assert len(str(short)) <= MAX_TMP_PATH
+        monkeypatch.setattr(tempfile, "tempdir", str(short))
+        warnings = []
+        root = _temporary_root(warnings)
+        assert root.parent == short and warnings == []
+        root.rmdir()
+    finally:
+        short.rmdir()

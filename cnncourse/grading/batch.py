@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import signal
 import shutil
 import sys
@@ -81,6 +82,26 @@ def _hidden(submissions: Path, source_dir: Path, out: Path, tmp_root: Path) -> l
     if root.name == "submitted" or (root / "submitted").is_dir():  # an nbgrader course folder
         hidden.append(root.parent if root.name == "submitted" else root)
     return hidden
+
+
+#: The longest temporary folder path the kernels' sockets allow: they are
+#: ``TMP/cg-XXXXXXXX/sXXXXXXXX/p/run/k-ipc-99`` and a Unix socket path has 107 bytes at most.
+MAX_TMP_PATH = 60
+
+
+def _temporary_root(warnings: list[str]) -> Path:
+    """The run's temporary folder, in ``TMPDIR`` unless that path is too long for the kernels'
+    sockets: then in ``/tmp``, with a warning (or a ValueError saying what to do)."""
+    base = tempfile.gettempdir()
+    if len(base) > MAX_TMP_PATH:
+        if not (os.path.isdir("/tmp") and os.access("/tmp", os.W_OK | os.X_OK)):
+            raise ValueError(f"the temporary folder {base} is too long a path for the kernels' "
+                             f"sockets (Unix socket paths are limited to 107 bytes): set TMPDIR "
+                             f"to a folder of at most {MAX_TMP_PATH} characters")
+        warnings.append(f"note: the temporary folder {base} is too long a path for the kernels' "
+                        f"sockets (Unix socket paths are limited to 107 bytes): this run used /tmp")
+        base = "/tmp"
+    return Path(tempfile.mkdtemp(prefix="cg-", dir=base))
 
 
 class _Cancel:
@@ -163,7 +184,7 @@ def grade(submissions, out, *, lessons=None, source_dir=None, jobs: int = 1,
     warnings = [] if sandbox else [NO_SANDBOX_WARNING]
     if not sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
-    tmp_root = Path(tempfile.mkdtemp(prefix="cg-"))
+    tmp_root = _temporary_root(warnings)
     results, notes = {}, {}
     try:
         context = Context(limits, None, allow_reference, forbidden_prefixes(), _fonts(), tmp_root)
