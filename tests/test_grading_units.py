@@ -1,8 +1,10 @@
-"""Unit tests of the grader's parts that need no kernel: transport, integrity, notebooks, gradebook."""
+"""Unit tests of the grader's parts that need no kernel: transport, notebooks, gradebook, CLI."""
 from __future__ import annotations
 
 import json
 import math
+import tempfile
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -10,10 +12,11 @@ import pytest
 
 from cnncourse.checks.core import call_case, make_case
 from cnncourse.grading import kernel_harness
+from cnncourse.grading.batch import MAX_TMP_PATH, _temporary_root
 from cnncourse.grading.gradebook import Journal, Row, write_atomic, write_gradebook
-from cnncourse.grading.integrity import find_flags
-from cnncourse.grading.notebooks import (SubmissionError, find_submissions, learner_cells,
-                                         load_source, parse_submission, prune_setup)
+from cnncourse.grading.notebooks import (SubmissionError, learner_cells, load_source,
+                                         parse_submission, prune_setup)
+from cnncourse.grading.submissions import find_submissions
 from cnncourse.grading.transport import ResultsError, encode_cases, read_results
 
 CASES = [
@@ -142,33 +145,6 @@ def test_an_array_cut_short_by_the_file_size_limit_names_the_running_case(tmp_pa
     assert results.running == 0 and not results.done and not results.outcomes
 
 
-def test_integrity_follows_aliases_helpers_and_dynamic_imports():
-    cells = [
-        (3, "import torch.nn.functional as F\nfrom scipy import signal\nimport numpy as np"),
-        (4, "def helper(x, w):\n    return signal.correlate2d(x, w, mode='valid')"),
-        (5, "def conv2d(x, w):\n    return helper(x, w)"),
-        (6, "def correlate2d(x, w):\n    return F.conv2d(x, w)"),
-        (7, "def pool(x):\n    out = np.zeros(3)\n    return out"),
-        (8, "def sneaky(x):\n    m = __import__('cnncourse.numpy_ops')\n    return m"),
-        (9, "def viaattr(x):\n    import torch\n    return getattr(torch, 'conv2d')(x)"),
-        (10, "%timeit pool(1)\ndef mine(x):\n    return np.correlate(x, x)"),
-    ]
-    solutions = {"conv2d": 5, "correlate2d": 6, "pool": 7, "sneaky": 8, "viaattr": 9, "mine": 10}
-    flags = find_flags(cells, solutions, context=["from cnncourse.numpy_ops import conv2d as ref"])
-    assert set(flags) == {"conv2d", "correlate2d", "sneaky", "viaattr", "mine"}
-    assert flags["conv2d"][0].name == "scipy.signal.correlate2d" and "helper" in flags["conv2d"][0].where
-    assert flags["correlate2d"][0].name == "torch.nn.functional.conv2d"
-    assert flags["viaattr"][0].name == "torch.conv2d"
-    assert flags["mine"][0].name == "numpy.correlate"
-
-
-def test_integrity_own_names_shadow_imported_ones():
-    cells = [(2, "def conv2d(x, w):\n    return x"), (3, "def use(x):\n    return conv2d(x, x)"),
-             (4, "def filters(x, weight):\n    F, C, KH, KW = weight.shape\n    return np.zeros(F)")]
-    context = ["from cnncourse.numpy_ops import conv2d\nimport torch.nn.functional as F"]
-    assert find_flags(cells, {"use": 3, "filters": 4}, context=context) == {}
-
-
 def _nb(cells):
     return nbformat.v4.new_notebook(cells=cells)
 
@@ -212,19 +188,39 @@ def test_find_submissions_accepts_flat_and_nbgrader_layouts(tmp_path):
     (tmp_path / "submitted" / "bob" / "l1.ipynb").write_text("{}")
     (tmp_path / "submitted" / "cy").mkdir()
     found = find_submissions(tmp_path, ["l1"])
-    assert found["ann"]["l1"].parent.name == "ps1" and found["bob"]["l1"].name == "l1.ipynb"
-    assert found["cy"]["l1"] is None
+    assert found["ann"]["l1"].path.parent.name == "ps1" and found["bob"]["l1"].path.name == "l1.ipynb"
+    assert found["ann"]["l1"].data == b"{}" and found["cy"]["l1"].data is None
+    assert found["cy"]["l1"].problem == "no notebook submitted"
 
 
 def test_journal_resumes_and_skips_a_line_cut_short(tmp_path):
     journal = Journal(tmp_path / "journal.jsonl")
     row = Row("ann", "l1", "f", 1.0, 2.0, "failed", "✗ f\nsecond line")
-    journal.append("ann", "l1", "k1", [row])
+    journal.append("ann", "l1", "k1", [row], ["a note"])
     journal.close()
     with open(tmp_path / "journal.jsonl", "a") as f:
         f.write('{"student": "bob", "lesson": "l1", "ke')
     done = Journal(tmp_path / "journal.jsonl").load()
     assert list(done) == [("ann", "l1")] and done[("ann", "l1")]["rows"] == [row]
+    assert done[("ann", "l1")]["notes"] == ["a note"]
+
+
+def test_journal_lines_without_the_keys_hmac_are_rejected(tmp_path):
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append("ann", "l1", "k1", [Row("ann", "l1", "f", 0.0, 2.0, "failed", "✗ f")])
+    journal.close()
+    assert (tmp_path / ".journal-key").stat().st_mode & 0o777 == 0o600
+    line = json.loads((tmp_path / "journal.jsonl").read_text())
+    line["rows"][0]["points"] = 2.0  # an edit keeps the old HMAC
+    forged = {**line, "student": "bob", "mac": "f" * 64}
+    (tmp_path / "journal.jsonl").write_text(json.dumps(line) + "\n" + json.dumps(forged) + "\n")
+    reread = Journal(tmp_path / "journal.jsonl")
+    assert reread.load() == {} and reread.rejected == 2
+    (tmp_path / ".journal-key").write_text("0" * 64)  # another key: nothing vouches any more
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.append("cy", "l1", "k", [])
+    journal.close()
+    assert list(Journal(tmp_path / "journal.jsonl").load()) == [("cy", "l1")]
 
 
 def test_gradebook_is_written_atomically_with_short_messages(tmp_path):
@@ -257,8 +253,6 @@ def test_grade_command_refuses_an_out_file_and_takes_a_lesson_file_name(tmp_path
 
 
 def test_an_out_folder_inside_the_submissions_is_not_graded_as_a_student(tmp_path):
-    from pathlib import Path
-
     from cnncourse.grading.batch import grade
 
     source = Path(__file__).parent / "fixtures" / "lessons"
@@ -266,5 +260,27 @@ def test_an_out_folder_inside_the_submissions_is_not_graded_as_a_student(tmp_pat
     (tmp_path / "subs" / "dave" / "90_fixture.ipynb").write_text("{ not JSON")
     out = tmp_path / "subs" / "grades"
     for _ in range(2):  # the second run finds out/ among the student folders
-        rows = grade(tmp_path / "subs", out, source_dir=source, progress=False)
+        rows = grade(tmp_path / "subs", out, source_dir=source, progress=False, sandbox=False)
         assert {r.student for r in rows} == {"dave"} and all(r.status == "invalid" for r in rows)
+
+
+def test_a_temporary_folder_too_deep_for_the_kernels_sockets_falls_back_to_tmp(tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * MAX_TMP_PATH)
+    deep.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    warnings = []
+    root = _temporary_root(warnings)
+    try:
+        assert root.parent == Path("/tmp") and "this run used /tmp" in warnings[0]
+    finally:
+        root.rmdir()
+    short = Path(tempfile.mkdtemp(prefix="cgt-", dir="/tmp"))  # a TMPDIR that fits: used silently
+    try:
+        assert len(str(short)) <= MAX_TMP_PATH
+        monkeypatch.setattr(tempfile, "tempdir", str(short))
+        warnings = []
+        root = _temporary_root(warnings)
+        assert root.parent == short and warnings == []
+        root.rmdir()
+    finally:
+        short.rmdir()

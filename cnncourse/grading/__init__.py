@@ -2,13 +2,18 @@
 
 Layout (one concept per module):
 
-- :mod:`~cnncourse.grading.notebooks`      source notebooks, submissions, which cells run
-- :mod:`~cnncourse.grading.kernel_harness` code injected into the learner's kernel (runs there)
-- :mod:`~cnncourse.grading.transport`      cases in, outcomes out, as plain data only
+- :mod:`~cnncourse.grading.submissions`    finding and reading submissions (regular files only)
+- :mod:`~cnncourse.grading.notebooks`      source notebooks, which of a learner's cells run
+- :mod:`~cnncourse.grading.analysis`       the static pass over a submission, in a capped process
+- :mod:`~cnncourse.grading.integrity`      reading the learner's code for solutions not their own
+- :mod:`~cnncourse.grading.forbidden`      what a solution may not call, computed from the package
+- :mod:`~cnncourse.grading.wire`           the one wire format between grader and kernel, with caps
+- :mod:`~cnncourse.grading.kernel_harness` code the grader runs in the learner's kernel
+- :mod:`~cnncourse.grading.transport`      cases in, outcomes out (the grader's side of the wire)
+- :mod:`~cnncourse.grading.sandbox`        the bubblewrap sandbox around every kernel
 - :mod:`~cnncourse.grading.session`        one learner kernel under time and memory limits
-- :mod:`~cnncourse.grading.integrity`      flags solutions that call the reference implementation
 - :mod:`~cnncourse.grading.runner`         grading one notebook into rows
-- :mod:`~cnncourse.grading.gradebook`      rows, resumable journal, CSV and feedback files
+- :mod:`~cnncourse.grading.gradebook`      rows, authenticated journal, CSV and feedback files
 - :mod:`~cnncourse.grading.batch`          grading a class with N kernels at once
 - :mod:`~cnncourse.grading.cli`            the ``cnncourse grade`` command
 """

@@ -1,133 +1,37 @@
-"""The code the grader injects into a learner's kernel (this whole file is sent as its first cell).
+"""The code the grader runs inside a learner's kernel, before any learner code.
 
-It runs *before* any learner code, in a namespace of its own with a private copy of the builtins,
-and captures every function it needs (``open``, ``type``, ``numpy.frombuffer``,
-``ndarray.tobytes``, a private JSON encoder and decoder...). Later, for each exercise, the grader
-sends one short cell that calls :func:`run_exercise`: it reads the exercise's cases from a file
-of raw array bytes (no pickle, and not ``numpy.load``, whose Python code looks up
-``numpy.frombuffer`` at call time and breaks when NumPy is patched), calls the learner's function
-on fresh copies of them, and appends what happened to a results file as *plain data*: a JSON
-header per record followed by the raw bytes of its arrays (``dtype.str`` + shape + bytes).
+The grader reads this file and :mod:`~cnncourse.grading.wire` once, when it is imported, and
+sends both texts in the kernel's first cell (:func:`bootstrap_code`): they are executed there in
+namespaces of their own with a private copy of the builtins, and capture every function they
+need at that moment. Later, for each exercise, the grader sends one short cell that calls
+:func:`run_exercise`: it reads the exercise's cases (a :mod:`wire` stream), calls the learner's
+function on fresh copies of them, and appends what happened to a results file, also as
+:mod:`wire` records:
 
-Nothing here judges anything: the grader parses the results file itself (never unpickling, never
-calling ``==`` on a learner object) and diagnoses in its own process. Capturing the functions
-up front keeps the harness working when learner code patches NumPy, builtins or the IPython shell
-by accident or on purpose; a learner who rewrites the interpreter can at worst make this kernel
-report wrong *data* — which is judged like any other wrong answer.
+- ``{"start": i}`` before case ``i`` is called, then ``{"case": i, "value": V, "error": [name,
+  message] | null, "args": [V...], "kwargs": {name: V}}`` after it (the inputs as they are after
+  the call, to see in-place changes);
+- ``{"missing": message}`` / ``{"not_callable": [module, qualname]}`` when the learner's name is
+  not defined / not a function; ``{"interrupted": i}`` when the call was interrupted;
+- ``{"done": n}`` at the end.
 
-Results file: a sequence of records ``b"<header length>\\n" + header JSON + array bytes``.
-Headers: ``{"start": i}`` before case ``i`` is called, then ``{"case": i, "value": V, "error":
-[name, message] | null, "args": [V...], "kwargs": {name: V}}`` after it (``args``/``kwargs``
-are the inputs as they are after the call), ``{"missing": message}`` when the function is not
-defined, and ``{"done": n}`` at the end. A value ``V`` is ``{"k": kind, ...}`` with ``kind`` one
-of ``array`` (``dtype``, ``shape``, ``nbytes``: its bytes follow the header, in order),
-``objarray``, ``scalar`` (a NumPy scalar: ``dtype``, ``nbytes``), ``int``/``float`` (``v`` as
-text), ``bool``, ``str``, ``none``, ``tuple``/``list`` (``items``) or ``other`` (``module``,
-``qualname``: the type of an object the grader cannot trust).
+Nothing here judges anything: the grader decodes the results with the wire format's caps and
+diagnoses in its own process. A learner who rewrites the interpreter can at worst make this
+kernel report wrong *data* about their own function, which is judged like any wrong answer.
 """
-import json as _json
-import sys as _sys
+try:
+    wire  # noqa: B018  (in the kernel, the bootstrap passes the wire module in)
+except NameError:
+    from . import wire
 
-import numpy as _np
+__all__ = ["run_exercise", "bootstrap_code"]
 
-__all__ = ["run_exercise", "encode_value"]
-
-_open = open
-_type = type
-_len = len
-_str = str
-_issubclass = issubclass
-_int_repr = int.__repr__
-_float_repr = float.__repr__
-_dict_get = dict.get
-_type_getattr = type.__getattribute__
-_dumps = _json.JSONEncoder().encode  # bound to a private encoder: patching json changes nothing
-_loads = _json.JSONDecoder().decode
-_frombuffer = _np.frombuffer
-_dtype = _np.dtype
-_array = _np.array
-_ndarray = _np.ndarray
-_generic = _np.generic
-_tobytes = _np.ndarray.tobytes
-_BaseException = BaseException
-_KeyboardInterrupt = KeyboardInterrupt
-_NoneType = type(None)
-_MAX_ITEMS = 10_000
-_MAX_DEPTH = 8
-
-
-def _type_parts(t):
-    try:  # type.__getattribute__ bypasses a metaclass that lies about the names
-        module = _type_getattr(t, "__module__")
-        qualname = _type_getattr(t, "__qualname__")
-    except _BaseException:
-        module, qualname = "?", "?"
-    module = module if _type(module) is _str else "?"
-    qualname = qualname if _type(qualname) is _str else "?"
-    return module[:200], qualname[:200]
-
-
-def encode_value(value, blobs, depth=0):
-    """Describe ``value`` as JSON-able plain data; array bytes are appended to ``blobs``."""
-    t = _type(value)
-    if t is _ndarray:
-        if value.dtype.hasobject:
-            return {"k": "objarray", "shape": [int(n) for n in value.shape]}
-        data = _tobytes(value)
-        blobs.append(data)
-        return {"k": "array", "dtype": value.dtype.str, "shape": [int(n) for n in value.shape],
-                "nbytes": _len(data)}
-    if t is bool:
-        return {"k": "bool", "v": value is True}
-    if t is int:
-        return {"k": "int", "v": _int_repr(value)}
-    if t is float:
-        return {"k": "float", "v": _float_repr(value)}
-    if t is _str:
-        return {"k": "str", "v": _str.__str__(value)[:2000]}
-    if t is _NoneType:
-        return {"k": "none"}
-    if (t is tuple or t is list) and depth < _MAX_DEPTH and _len(value) <= _MAX_ITEMS:
-        return {"k": t.__name__, "items": [encode_value(v, blobs, depth + 1) for v in value]}
-    if _issubclass(t, _generic) and not _issubclass(t, _ndarray):
-        as_array = _array(value)
-        if not as_array.dtype.hasobject and as_array.ndim == 0:
-            data = _tobytes(as_array)
-            blobs.append(data)
-            module, qualname = _type_parts(t)
-            return {"k": "scalar", "dtype": as_array.dtype.str, "nbytes": _len(data),
-                    "module": module, "qualname": qualname}
-    module, qualname = _type_parts(t)
-    return {"k": "other", "module": module, "qualname": qualname}
-
-
-def _decode(spec, arrays):
-    kind = spec["k"]
-    if kind == "array":
-        return _array(arrays[spec["ref"]], copy=True)
-    if kind == "scalar":
-        return arrays[spec["ref"]][()]
-    if kind in ("tuple", "list"):
-        items = [_decode(s, arrays) for s in spec["items"]]
-        return tuple(items) if kind == "tuple" else items
-    if kind == "dict":
-        return {k: _decode(s, arrays) for k, s in spec["items"].items()}
-    if kind == "int":
-        return int(spec["v"])
-    if kind == "float":
-        return float(spec["v"])
-    if kind in ("str", "bool"):
-        return spec["v"]
-    return None
-
-
-def _write(out, header, blobs=()):
-    data = _dumps(header).encode()
-    out.write(b"%d\n" % _len(data))
-    out.write(data)
-    for blob in blobs:
-        out.write(blob)
-    out.flush()
+_open, _type, _len, _str, _enumerate, _callable = open, type, len, str, enumerate, callable
+_dict_get, _type_getattr = dict.get, type.__getattribute__
+_BaseException, _KeyboardInterrupt = BaseException, KeyboardInterrupt
+_loads = __import__("json").JSONDecoder().decode
+_encode, _record, _Reader, _decode, _CAPS = (wire.encode, wire.record, wire.Reader, wire.decode,
+                                             wire.CAPS)
 
 
 def _error_text(exc):
@@ -141,19 +45,20 @@ def _error_text(exc):
         message = message if _type(message) is _str else "?"
     except _BaseException:
         message = "(the exception's message could not be shown)"
-    return [name, message[:4000]]
+    return [name[:200], message[:_CAPS.text]]
 
 
 def _read_cases(path):
-    """Read the cases file: ``b"<n>\\n"`` + JSON header (``cases``, ``arrays``) + array bytes."""
     with _open(path, "rb") as f:
-        data = f.read()
-    end = data.index(b"\n")
-    start = end + 1 + int(data[:end])
-    header = _loads(data[end + 1:start].decode())
-    arrays = [_frombuffer(data, dtype=_dtype(t["dtype"]), count=t["count"],
-                          offset=start + t["offset"]).reshape(t["shape"]) for t in header["arrays"]]
-    return header["cases"], arrays
+        reader = _Reader(f.read())
+    count = reader.next()["cases"]
+    cases = []
+    for _ in range(count):
+        header = reader.next()
+        args = [_decode(s, reader) for s in header["args"]]
+        kwargs = {k: _decode(s, reader) for k, s in header["kwargs"].items()}
+        cases.append((args, kwargs))
+    return cases
 
 
 def run_exercise(namespace, request):
@@ -164,42 +69,76 @@ def run_exercise(namespace, request):
     """
     req = _loads(request)
     with _open(req["result"], "wb") as out:
-        cases, arrays = _read_cases(req["cases"])
+        def write(header, blobs=()):
+            out.write(_record(header, blobs))
+            out.flush()
+
+        cases = _read_cases(req["cases"])
         name = req["name"]
         missing = object()
         target = _dict_get(namespace, name, missing)
         if target is missing:
-            _write(out, {"missing": f"name '{name}' is not defined"})
+            write({"missing": f"name '{name}' is not defined"})
             return
-        if req["kind"] == "function" and not callable(target):
-            module, qualname = _type_parts(_type(target))
-            _write(out, {"not_callable": [module, qualname]})
+        if req["kind"] == "function" and not _callable(target):
+            write({"not_callable": list(wire._type_parts(_type(target), _CAPS))})
             return
-        for i, case in enumerate(cases):
-            args = _decode({"k": "list", "items": case["args"]}, arrays)
-            kwargs = _decode({"k": "dict", "items": case["kwargs"]}, arrays)
-            _write(out, {"start": i})
+        for i, (args, kwargs) in _enumerate(cases):
+            write({"start": i})
             error, value = None, None
             try:
                 value = target(*args, **kwargs) if req["kind"] == "function" else target
             except _KeyboardInterrupt:
-                _write(out, {"interrupted": i})
+                write({"interrupted": i})
                 return
             except _BaseException as exc:  # the learner's code may raise anything
                 error = _error_text(exc)
-            blobs = []
+            blobs, budget = [], [_CAPS.values, _CAPS.elements]
             header = {"case": i, "error": error,
-                      "value": encode_value(value, blobs) if error is None else {"k": "none"},
-                      "args": [encode_value(a, blobs) for a in args],
-                      "kwargs": {k: encode_value(v, blobs) for k, v in kwargs.items()}}
-            _write(out, header, blobs)
-        _write(out, {"done": _len(cases)})
+                      "value": _encode(value, blobs, _CAPS, budget) if error is None else {"k": "none"},
+                      "args": [_encode(a, blobs, _CAPS, budget) for a in args],
+                      "kwargs": {k: _encode(v, blobs, _CAPS, budget) for k, v in kwargs.items()}}
+            write(header, blobs)
+        write({"done": _len(cases)})
 
 
 def _install(module_name, namespace):
     """Register ``run(request)`` as ``sys.modules[module_name]`` (called by the bootstrap)."""
+    import sys
     import types
 
     module = types.ModuleType(module_name)
     module.run = lambda request: run_exercise(namespace, request)
-    _sys.modules[module_name] = module
+    sys.modules[module_name] = module
+
+
+def _source(module_name: str) -> str:
+    from importlib.resources import files
+
+    return (files(__package__) / f"{module_name}.py").read_text(encoding="utf-8")
+
+
+#: Read once, when the grader imports this module: later changes on disk change nothing.
+_SOURCES = None if __name__ != "cnncourse.grading.kernel_harness" else (_source("wire"),
+                                                                       _source("kernel_harness"))
+
+
+def bootstrap_code(module_name: str) -> str:
+    """The kernel's first cell: execute the wire format and this harness in private namespaces
+    and register ``sys.modules[module_name].run``."""
+    wire_source, harness_source = _SOURCES
+    return (
+        "def _cnncourse_bootstrap(sources, name, namespace):\n"
+        "    import builtins, types\n"
+        "    def load(source, module_name, extra):\n"
+        "        module = types.ModuleType(module_name)\n"
+        "        module.__dict__.update(extra, __builtins__=dict(vars(builtins)))\n"
+        "        exec(compile(source, f'<cnncourse grader: {module_name}>', 'exec'), module.__dict__)\n"
+        "        return module\n"
+        "    wire = load(sources[0], 'cnncourse_grader_wire', {})\n"
+        "    harness = load(sources[1], 'cnncourse_grader_harness', {'wire': wire})\n"
+        "    harness._install(name, namespace)\n"
+        f"_cnncourse_bootstrap({(wire_source, harness_source)!r}, {module_name!r}, "
+        "get_ipython().user_ns)\n"
+        "del _cnncourse_bootstrap\n"
+    )

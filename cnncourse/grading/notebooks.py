@@ -1,4 +1,4 @@
-"""Reading the course's source notebooks and the learners' submissions, and choosing what runs.
+"""Reading the course's source notebooks and the learners' notebooks, and choosing what runs.
 
 The *source* notebook (the course's own, in ``notebooks/``) is the only authority on which
 exercises a lesson has and what each is worth: its nbgrader test cells (``grade: true``) give the
@@ -30,12 +30,14 @@ __all__ = [
     "load_source",
     "parse_submission",
     "learner_cells",
-    "find_submissions",
+    "MAX_CELLS",
     "course_notebooks_dir",
     "prune_setup",
 ]
 
 _HIDDEN = re.compile(r"###\s*BEGIN HIDDEN TESTS")
+#: A submission with more cells than this is not graded (a lesson has about a hundred).
+MAX_CELLS = 2000
 
 
 class SubmissionError(ValueError):
@@ -131,6 +133,9 @@ def parse_submission(data: bytes | None) -> dict:
         raise SubmissionError("the notebook is not in format version 4; save it with Jupyter 4+")
     if not all(isinstance(c, dict) for c in nb["cells"]):
         raise SubmissionError("the notebook has malformed cells")
+    if len(nb["cells"]) > MAX_CELLS:
+        raise SubmissionError(f"the notebook has {len(nb['cells'])} cells; the grader reads "
+                              f"notebooks of at most {MAX_CELLS} (a lesson has about a hundred)")
     return nb
 
 
@@ -154,27 +159,6 @@ def learner_cells(source: SourceNotebook, nb: dict) -> list[LearnerCell]:
         elif code.strip() and _normal(code) not in source.course_code:
             chosen.append(LearnerCell(index, code, "added", grade_id))
     return chosen
-
-
-def find_submissions(root: str | Path, lessons: list[str]) -> dict[str, dict[str, Path | None]]:
-    """Map ``student -> lesson -> notebook path`` (``None`` when not submitted).
-
-    ``root`` holds one folder per student with the notebooks directly inside or one folder
-    deeper (nbgrader's ``submitted/<student>/<assignment>/<lesson>.ipynb``); a ``root`` that
-    contains a ``submitted/`` folder is read as an nbgrader course directory.
-    """
-    root = Path(root)
-    if (root / "submitted").is_dir():
-        root = root / "submitted"
-    found: dict[str, dict[str, Path | None]] = {}
-    for student_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        notebooks: dict[str, Path | None] = {}
-        candidates = sorted(student_dir.glob("*.ipynb")) + sorted(student_dir.glob("*/*.ipynb"))
-        for lesson in lessons:
-            matches = [p for p in candidates if p.stem == lesson and ".ipynb_checkpoints" not in p.parts]
-            notebooks[lesson] = matches[0] if matches else None
-        found[student_dir.name] = notebooks
-    return found
 
 
 def course_notebooks_dir() -> Path:

@@ -1,48 +1,69 @@
 """Grading one submission (one learner's notebook of one lesson) into gradebook rows.
 
-Order of events in the learner's kernel: the bootstrap (:mod:`kernel_harness`, before any learner
-code), the course's setup cell, the learner's own cells (errors allowed, each with a timeout),
-then one short cell per exercise that calls the learner's function on the check's cases and
-writes the outcomes to a file. The grader reads that file (:mod:`transport`) and judges it here
-with ``exercise.diagnose``. A kernel that dies or hangs is restarted (the learner's cells are run
-again, without the one that killed it) so that the other exercises are still graded.
+First the static pass (:mod:`analysis`, in a capped child process): is it a notebook, which cells
+are the learner's, what the integrity check finds. Then, in the learner's kernel: the bootstrap
+(:mod:`kernel_harness`, before any learner code), the course's setup cell, the learner's own
+cells (errors allowed, each with a timeout), then one short cell per exercise that calls the
+learner's function on the check's cases and writes the outcomes to a file. The grader reads
+that file (:mod:`transport`) and judges it here with ``exercise.diagnose``. A kernel that dies or
+hangs is restarted (the learner's cells are run again, without the one that killed it) so that
+the other exercises are still graded.
 """
 from __future__ import annotations
 
-import ast
 import json
 import os
+import shutil
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..checks.core import Case, Exercise, Verdict, get_exercise
-from . import kernel_harness
+from ..checks import Case, Exercise, Verdict, get_exercise
+from .analysis import Analysis, analyse_submission
 from .gradebook import Row
-from .integrity import find_flags
-from .notebooks import (LearnerCell, SourceNotebook, SubmissionError, TestCell, learner_cells,
-                        parse_submission, prune_setup)
-from .session import KernelSession, Limits, copy_submission
+from .kernel_harness import bootstrap_code
+from .notebooks import SourceNotebook, SubmissionError, TestCell
+from .sandbox import Sandbox
+from .session import KernelSession, Limits
+from .submissions import Submission, copy_folder
 from .transport import ResultsError, encode_cases, read_results
 
-__all__ = ["Job", "PreparedExercise", "LessonPlan", "prepare_lesson", "grade_submission"]
+__all__ = ["Job", "Context", "Cancelled", "PreparedExercise", "LessonPlan", "prepare_lesson", "grade_submission"]
 
 _MAX_RESTARTS = 3
-# CPython 3.11's ast module is not thread-safe ("AST constructor recursion depth mismatch"):
-# the static analysis of submissions runs one thread at a time.
-_AST_LOCK = threading.Lock()
 
 
 @dataclass
 class Job:
-    """One learner's notebook of one lesson: its bytes as snapshotted before grading began."""
+    """One learner's notebook of one lesson, as read before grading began."""
 
     student: str
     lesson: str
-    notebook: bytes | None
-    folder: Path | None = None
+    submission: Submission
+
+    @property
+    def notebook(self) -> bytes | None:
+        return self.submission.data
+
+
+@dataclass
+class Context:
+    """What every submission of a run is graded with."""
+
+    limits: Limits = field(default_factory=Limits)
+    sandbox: Sandbox | None = None
+    allow_reference: bool = False
+    prefixes: tuple[str, ...] = ()
+    fonts: dict[str, bytes] = field(default_factory=dict)
+    tmp_root: Path | None = None
+    live: set = field(default_factory=set)  # the kernels running now
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+class Cancelled(Exception):
+    """The run was interrupted: this submission is not graded (it will be, next run)."""
 
 
 @dataclass
@@ -64,6 +85,12 @@ class LessonPlan:
     source: SourceNotebook
     exercises: list[PreparedExercise]
 
+    @property
+    def functions(self) -> dict[str, tuple[str, str]]:
+        """Exercise id -> (the name the learner defines, its kind), for the static analysis."""
+        return {p.test.grade_id: (p.exercise.function, p.exercise.kind)
+                for p in self.exercises if p.exercise is not None}
+
 
 def prepare_lesson(source: SourceNotebook) -> LessonPlan:
     """Look up each test cell's exercise and compute its cases (visible, then hidden if any)."""
@@ -81,46 +108,6 @@ def prepare_lesson(source: SourceNotebook) -> LessonPlan:
             cases = cases + exercise.cases(hidden=True)
         prepared.append(PreparedExercise(test, exercise, None, cases, n_visible, encode_cases(cases)))
     return LessonPlan(source, prepared)
-
-
-def _bootstrap_code(module_name: str) -> str:
-    harness = Path(kernel_harness.__file__).read_text(encoding="utf-8")
-    return (
-        "def _cnncourse_bootstrap(source, name, namespace):\n"
-        "    import builtins\n"
-        "    g = {'__builtins__': dict(vars(builtins)), '__name__': name}\n"
-        "    exec(compile(source, '<cnncourse grader>', 'exec'), g)\n"
-        "    g['_install'](name, namespace)\n"
-        f"_cnncourse_bootstrap({harness!r}, {module_name!r}, get_ipython().user_ns)\n"
-        "del _cnncourse_bootstrap\n"
-    )
-
-
-def _defines(code: str, name: str) -> bool:
-    try:
-        tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                                   for line in code.splitlines()))
-    except SyntaxError:
-        return False
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-            return True
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
-                                                for t in node.targets):
-            return True
-    return False
-
-
-def _solution_cells(plan: LessonPlan, cells: list[LearnerCell]) -> dict[str, int]:
-    """Exercise id -> index of the cell that (last) defines the learner's function or answer."""
-    found = {}
-    for prep in plan.exercises:
-        if prep.exercise is None:
-            continue
-        for cell in cells:
-            if cell.grade_id == f"{prep.test.grade_id}-solution" or _defines(cell.source, prep.exercise.function):
-                found[prep.test.grade_id] = cell.index
-    return found
 
 
 def _row(job: Job, prep: PreparedExercise, status: str, message: str, earned: bool = False) -> Row:
@@ -143,37 +130,45 @@ def _judge(prep: PreparedExercise, results) -> Verdict:
 class _Grading:
     """State of grading one submission: its kernel, the cells to run, the notes for feedback."""
 
-    def __init__(self, job: Job, plan: LessonPlan, limits: Limits, cells: list[LearnerCell],
-                 setup: str, tmp: Path, mpl_dir: Path | None):
-        self.job, self.plan, self.limits, self.cells, self.setup = job, plan, limits, cells, setup
-        self.io = tmp / "io"
-        self.io.mkdir()
-        work = tmp / "work"
-        copy_submission(job.folder, job.notebook, f"{job.lesson}.ipynb", work)
-        self.session = KernelSession(work, tmp / "private", limits, mpl_dir)
+    def __init__(self, job: Job, context: Context, analysis: Analysis, tmp: Path):
+        self.job, self.limits = job, context.limits
+        self.cells, self.setup = analysis.cells, analysis.setup
+        work = tmp / "w"
+        path = job.submission.path
+        copy_folder(path.parent if path is not None else None, work)
+        (work / f"{job.lesson}.ipynb").write_bytes(job.notebook)
+        self.session = KernelSession(work, tmp / "p", context.limits, context.sandbox,
+                                     analysis.preload, context.fonts)
+        self.io = self.session.io
+        self.cancelled = context.cancelled
         self.module = f"_cnncourse_grader_{os.urandom(8).hex()}"
         self.skip: set[int] = set()
         self.notes: list[str] = []
-        self.deadline = time.monotonic() + limits.notebook_timeout
+        self.deadline = time.monotonic() + self.limits.notebook_timeout
         self.restarts = 0
         self.ready = False
         self.fatal: str | None = None
+        self.written: list[str] = []
 
     def start(self) -> str | None:
         """(Re)start the kernel and run bootstrap, setup and learner cells; an error means the
         grader itself could not prepare the kernel."""
         while True:
+            if self.cancelled.is_set():
+                raise Cancelled()
             try:
                 self.session.start()
             except Exception as exc:
                 return f"the grading kernel did not start ({type(exc).__name__}: {exc})"
-            for what, code in (("the grader's bootstrap", _bootstrap_code(self.module)),
+            for what, code in (("the grader's bootstrap", bootstrap_code(self.module)),
                                ("the course's setup cell", self.setup)):
                 result = self.session.run(code, max(self.limits.cell_timeout, 120))
                 if result.status != "ok":
                     return f"{what} failed in the grading kernel: {result.status} {result.error or ''}"
             restart = False
             for cell in self.cells:
+                if self.cancelled.is_set():
+                    raise Cancelled()
                 if cell.index in self.skip:
                     continue
                 left = self.deadline - time.monotonic()
@@ -215,9 +210,14 @@ class _Grading:
             self.fatal = self.start()
         if self.fatal is not None:
             return _row(job, prep, "crashed" if "dying" in self.fatal else "error", self.fatal)
-        cases_path = self.io / f"{prep.test.grade_id}.cases"
-        result_path = self.io / f"{prep.test.grade_id}.results"
-        cases_path.write_bytes(prep.payload)
+        cases_path = self.io / f"cases-{len(self.written)}"
+        result_path = self.io / f"results-{len(self.written)}"
+        self.written.append(prep.test.grade_id)
+        try:
+            _write_new(cases_path, prep.payload)
+        except OSError as exc:  # the kernel's folder is the kernel's: it may have been tampered with
+            return _row(job, prep, "error", f"the grader could not pass the cases of {ex.function} "
+                        f"to the kernel ({exc.strerror}); does the notebook change its own folder?")
         request = json.dumps({"kind": ex.kind, "name": ex.function, "cases": str(cases_path),
                               "result": str(result_path)})
         code = f"__import__('sys').modules[{self.module!r}].run({request!r})"
@@ -245,7 +245,7 @@ class _Grading:
                     f"`{ex.function}` is a {results.not_callable}, not a function")
             return _row(job, prep, "failed", f"{ex.id}: {what} when the notebook has run: was its "
                         f"cell deleted or renamed, or did it raise an error?")
-        if not results.done and "File too large" in (cell.error or ""):  # RLIMIT_FSIZE
+        if results.too_large or (not results.done and "File too large" in (cell.error or "")):
             return _row(job, prep, "failed", f"{ex.id}: {ex.function} returned an output too large "
                         f"to check{where} (over the grader's file size limit): the cases are small "
                         f"(see `check({ex.id!r}, {ex.function})` in your notebook); compare the "
@@ -267,24 +267,53 @@ def _with_notes(row: Row, notes: list[str]) -> Row:
     return row
 
 
-def grade_submission(job: Job, plan: LessonPlan, limits: Limits = Limits(),
-                     allow_reference: bool = False, mpl_dir: Path | None = None) -> list[Row]:
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a new file in a folder the kernel can write to: never through a link it planted."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def _integrity(row: Row, prep: PreparedExercise, analysis: Analysis, allow_reference: bool) -> Row:
+    flags = analysis.flags.get(prep.test.grade_id)
+    reviews = analysis.reviews.get(prep.test.grade_id)
+    if flags:
+        found = "; ".join(f.describe() for f in flags)
+        row.message = (f"FLAGGED: the solution is not the learner's own code: {prep.exercise.function} "
+                       f"{found}.\n\n{row.message}")
+        if not allow_reference:
+            row.points, row.status = 0.0, "flagged"
+    elif reviews:
+        found = "; ".join(f.describe() for f in reviews)
+        row.message = (f"REVIEW: the static check cannot vouch for this solution: {found}. A person "
+                       f"should look at it (the points are kept).\n\n{row.message}")
+        if row.status == "passed":
+            row.status = "review"
+    return row
+
+
+def grade_submission(job: Job, plan: LessonPlan, context: Context = Context()) -> list[Row]:
     """Grade one notebook; always returns one row per exercise of the lesson, whatever happens."""
+    sub = job.submission
+    if sub.data is None:
+        status = "missing" if sub.problem == "no notebook submitted" else "invalid"
+        return [_row(job, p, status, sub.problem or "no notebook submitted") for p in plan.exercises]
+    limits = context.limits
     try:
-        nb = parse_submission(job.notebook)
+        analysis = analyse_submission(sub.data, plan.source, plan.functions, context.prefixes,
+                                      limits.analysis_timeout, limits.analysis_memory_mb)
     except SubmissionError as exc:
-        status = "missing" if job.notebook is None else "invalid"
-        return [_row(job, p, status, str(exc)) for p in plan.exercises]
-    with _AST_LOCK:
-        cells = learner_cells(plan.source, nb)
-        solutions = _solution_cells(plan, cells)
-        flags = find_flags([(c.index, c.source) for c in cells], solutions, [plan.source.setup])
-        setup = prune_setup(plan.source.setup, [c.source for c in cells])
+        return [_row(job, p, "invalid", str(exc)) for p in plan.exercises]
     rows = []
-    with tempfile.TemporaryDirectory(prefix="cnncourse-grade-") as tmp:
-        grading = _Grading(job, plan, limits, cells, setup, Path(tmp), mpl_dir)
+    tmp = Path(tempfile.mkdtemp(prefix="s", dir=context.tmp_root))
+    try:
+        grading = _Grading(job, context, analysis, tmp)
+        context.live.add(grading.session)
         try:
             for prep in plan.exercises:
+                if context.cancelled.is_set():
+                    raise Cancelled()
                 if prep.exercise is None:
                     rows.append(_row(job, prep, "error", prep.error))
                     continue
@@ -292,13 +321,10 @@ def grade_submission(job: Job, plan: LessonPlan, limits: Limits = Limits(),
                     rows.append(_row(job, prep, "crashed", "not graded: the kernel kept dying"))
                     continue
                 row = _with_notes(grading.exercise(prep), grading.notes)
-                if prep.test.grade_id in flags:
-                    found = "; ".join(f.describe() for f in flags[prep.test.grade_id])
-                    row.message = (f"FLAGGED: the solution calls code it is meant to implement: "
-                                   f"{found}.\n\n{row.message}")
-                    if not allow_reference:
-                        row.points, row.status = 0.0, "flagged"
-                rows.append(row)
+                rows.append(_integrity(row, prep, analysis, context.allow_reference))
         finally:
+            context.live.discard(grading.session)
             grading.session.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return rows
