@@ -179,7 +179,13 @@ def part_b(quick: bool, blas: list, threads=None, seeds: int = 3) -> list[dict]:
         print(f"  training {spec['backend']} {spec['recipe']} (seed {spec['seed']}, "
               f"{spec['device']}, OpenBLAS {spec['blas']}) for {spec['epochs']} epochs ...",
               flush=True)
-        rows.append(run_in_child(spec))
+        row = run_in_child(spec)
+        rows.append(row)
+        reached = ", ".join(f"{100 * t:g}% at " + ("-" if row[f"t{_key(t)}_s"] is None
+                                                  else f"{row[f't{_key(t)}_s']:.1f} s")
+                            for t in THRESHOLDS)
+        print(f"    final {row['final_acc']:.2f}%; {reached}; train {row['train_s']:.1f} s, "
+              f"CPU {row['cpu_s']:.1f} s; peak RSS {row['peak_rss_mib']:.0f} MiB", flush=True)
     return rows
 
 

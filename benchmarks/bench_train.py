@@ -35,7 +35,7 @@ machine (the load average is recorded with each run).
 
 Usage::
 
-    python benchmarks/bench_train.py                 # everything (about 10 min on 2 cores)
+    python benchmarks/bench_train.py                 # everything (5-10 min on 2 quiet cores)
     python benchmarks/bench_train.py --quick         # smoke test: 3 rounds, 2 epochs, 1 seed
     python benchmarks/bench_train.py --parts a       # only part (a); --rounds 10: fewer rounds
     python benchmarks/bench_train.py --parts b --openblas set --seeds 1
