@@ -143,7 +143,8 @@ def run_under_blas_settings(script: str, argv: list, settings: str, out) -> list
     process writing its own JSON; OpenBLAS reads the variables only when it loads.
 
     Returns:
-        ``[(label, result dict), ...]``; the combined JSON (``{label: result}``) goes to ``out``.
+        ``[(label, result dict), ...]``; the combined JSON (``{label: result}``) goes to ``out``
+        (unless ``out`` is None).
     """
     results = []
     for label, env in blas_settings(settings):
@@ -155,6 +156,7 @@ def run_under_blas_settings(script: str, argv: list, settings: str, out) -> list
             subprocess.run([sys.executable, script, *argv, "--openblas", "child",
                             "--out", str(child_out)], env=env, check=True)
             results.append((label, json.loads(child_out.read_text())))
-    write_json({label: result for label, result in results}, out)
-    print(f"\nwrote {out}")
+    if out is not None:
+        write_json({label: result for label, result in results}, out)
+        print(f"\nwrote {out}")
     return results

@@ -16,21 +16,36 @@ Parts (each a section below, sharing the table printer and JSON writer of ``_ben
     before the next is timed); the table gives each one's median and best time per step and
     their ratios to ``torch.nn``. Target (issue 14): ``numpy`` <= 1.5x ``torch.nn``.
 
-By default the script runs twice, in two processes: once with ``OPENBLAS_CORETYPE`` and
+(b) ``fit``: training runs with :func:`cnncourse.training.fit` on the 8,000 bundled training
+    digits, the 2,000 bundled test digits evaluated after every epoch: time to 98%, 98.5% and
+    99% test accuracy and the final accuracy after each recipe's fixed budget of epochs, for
+    the NumPy LeNet and for the best PyTorch recipe found (3 seeds), and the same LeNet recipe
+    in torch for comparison; wall-clock and CPU seconds of training (evaluation excluded);
+(c) the peak resident memory (RSS) of each run, each run in a process of its own;
+(d) the same runs on CUDA when a GPU is present (and torch's peak CUDA memory).
+    The recipes, the columns and how the targets are judged: ``_fit_runs.py``.
+
+Part (a) runs twice, in two processes: once with ``OPENBLAS_CORETYPE`` and
 ``OPENBLAS_L2_SIZE`` set (as in the environment, else to this machine's ``Haswell``/``512``),
-once with both unset (``--openblas set|unset`` for one of them). On a shared machine the
-ratios measured side by side compare; re-measure absolute times on a quiet machine.
+once with both unset (``--openblas set|unset`` for one of them); so does the NumPy run of part
+(b) (torch's products and convolutions do not go through OpenBLAS). At the end one table
+holds every row, and one JSON file every number (part (b)'s learning curves included). On a
+shared machine the ratios measured side by side compare; re-measure absolute times on a quiet
+machine (the load average is recorded with each run).
 
 Usage::
 
-    python benchmarks/bench_train.py                 # part (a), both OpenBLAS settings
-    python benchmarks/bench_train.py --rounds 10     # fewer rounds (default 30)
+    python benchmarks/bench_train.py                 # everything (5-10 min on 2 quiet cores)
+    python benchmarks/bench_train.py --quick         # smoke test: 3 rounds, 2 epochs, 1 seed
+    python benchmarks/bench_train.py --parts a       # only part (a); --rounds 10: fewer rounds
+    python benchmarks/bench_train.py --parts b --openblas set --seeds 1
 
 Results: ``--out`` (default ``benchmarks/results/bench_train.json``, git-ignored).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import (  # noqa: E402
     RESULTS,
     add_blas_argument,
+    blas_settings,
     interleaved_times,
     machine_info,
     print_table,
@@ -49,6 +65,7 @@ from _bench import (  # noqa: E402
     warn_if_busy,
     write_json,
 )
+import _fit_runs  # noqa: E402
 
 DEFAULT_OUT = RESULTS / "bench_train.json"
 BATCH = 64
@@ -151,27 +168,77 @@ def run(rounds, block, out):
     return result
 
 
+STEP_COLUMNS = [("step_ms", "step ms", ".2f"), ("step_ratio", "step/torch.nn", ".2f")]
+
+
+def step_rows(results) -> list[dict]:
+    """Part (a)'s rows for the common table, from ``[(OpenBLAS label, child result), ...]``."""
+    return [{"part": "a", "run": f"step {row['impl']} ({label} OpenBLAS)", "blas": label,
+             "impl": row["impl"], "step_ms": row["median_ms"], "step_best_ms": row["min_ms"],
+             "step_ratio": row["ratio_median"], "step_best_ratio": row["ratio_min"]}
+            for label, result in results for row in result["rows"]]
+
+
+def step_targets(rows) -> list[str]:
+    """Part (a)'s target, judged on the medians under each OpenBLAS setting."""
+    return [f"NumPy LeNet step <= 1.5x torch.nn ({row['blas']} OpenBLAS): "
+            f"{'met' if row['step_ratio'] <= 1.5 else 'NOT met'} ({row['step_ratio']:.2f}x, "
+            f"medians)" for row in rows if row["impl"] == "numpy"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=30, help="timed rounds (default 30)")
-    parser.add_argument("--block", type=int, default=10,
+    parser.add_argument("--parts", default="ab",
+                        help="which parts: a (training step), b (training runs, with (c) and "
+                             "(d)) or ab (default)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: 3 rounds of 2 steps, training runs of 2 epochs, 1 seed")
+    parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 30)")
+    parser.add_argument("--block", type=int, default=None,
                         help="consecutive steps timed together in a round (default 10)")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="seeds of the best PyTorch recipe (default 3)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for the training runs (default: the libraries' defaults)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="JSON file to write")
     add_blas_argument(parser)
     args = parser.parse_args(argv)
+    rounds = args.rounds or (3 if args.quick else 30)
+    block = args.block or (2 if args.quick else 10)
     if args.openblas == "child":
-        return run(args.rounds, args.block, args.out)
-    results = run_under_blas_settings(
-        __file__, ["--rounds", str(args.rounds), "--block", str(args.block)], args.openblas,
-        args.out)
-    print("\nsummary (ratio of medians to torch.nn, same process):")
-    rows = [{"impl": f"{row['impl']} ({label})", "ratio_median": row["ratio_median"],
-             "ratio_min": row["ratio_min"], "median_ms": row["median_ms"]}
-            for label, result in results for row in result["rows"] if row["impl"] != "torch.nn"]
-    print_table(rows, [("impl", "implementation (OpenBLAS)", ""), ("median_ms", "median ms", ".2f"),
-                       ("ratio_median", "median/torch.nn", ".2f"),
-                       ("ratio_min", "best/torch.nn", ".2f")])
-    return results
+        return run(rounds, block, args.out)
+    if not set(args.parts) <= {"a", "b"} or not args.parts:
+        parser.error(f"--parts takes a, b or ab, not {args.parts!r}")
+    labels = [label for label, _ in blas_settings(args.openblas)]
+    result = {"machine": machine_info(), "quick": args.quick, "parts": args.parts,
+              "dtype": "float32", "rows": [], "targets": []}
+    if "a" in args.parts:
+        print("part (a): one training step, batch 64", flush=True)
+        steps = run_under_blas_settings(
+            __file__, ["--rounds", str(rounds), "--block", str(block)], args.openblas, None)
+        result["part_a"] = {label: child for label, child in steps}
+        result["rows"] += step_rows(steps)
+        result["targets"] += step_targets(result["rows"])
+    if "b" in args.parts:
+        print(f"\nparts (b)-(d): training runs ({'2 epochs, ' if args.quick else ''}one process "
+              f"each)", flush=True)
+        fits = _fit_runs.part_b(args.quick, labels, args.threads, args.seeds)
+        result["rows"] += fits
+        result["targets"] += _fit_runs.targets(fits)
+        result["recipes"] = _fit_runs.RECIPES
+    print(f"\nbench_train{' --quick' if args.quick else ''}: LeNet on the bundled MNIST split, "
+          f"float32, {os.cpu_count()} CPUs, load average at start "
+          f"{result['machine']['load_average_at_start']:.2f}")
+    columns = _fit_runs.COLUMNS[:1] + (STEP_COLUMNS if "a" in args.parts else []) \
+        + (_fit_runs.COLUMNS[1:] if "b" in args.parts else [])
+    print_table(result["rows"], columns)
+    if args.quick:
+        print("(--quick: a smoke test; its numbers judge no target)")
+    for line in result["targets"]:
+        print(("(quick) " if args.quick else "") + line)
+    write_json(result, args.out)
+    print(f"\nwrote {args.out}")
+    return result
 
 
 if __name__ == "__main__":
