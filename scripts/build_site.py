@@ -10,7 +10,7 @@ relative link works the same on GitHub and on the site:
   ``instructors/NN_*.md``) appears without editing anything;
 - ``notebooks/``: each lesson with its exercise cells in the learner's version (solutions removed,
   their check outputs cleared) and its explorers as static snapshots (:mod:`cnncourse.widget_snapshot`);
-- ``instructors/``, ``README.md``, ``CONTRIBUTING.md`` as they are;
+- ``instructors/``, ``deploy/`` (grading on a cluster), ``README.md``, ``CONTRIBUTING.md`` as they are;
 - ``data/README.md`` up to its "Data cards" heading, then one page per card, ``data/<card>.md``,
   cut from that file (which is not edited).
 """
@@ -90,6 +90,7 @@ def stage(src: Path) -> list[str]:
     for path in lessons:
         nbformat.write(site_notebook(path), str(src / "notebooks" / path.name))
     shutil.copytree(ROOT / "instructors", src / "instructors")
+    shutil.copytree(ROOT / "deploy", src / "deploy")      # grading on a cluster: pages and the files they show
     for name in ("README.md", "CONTRIBUTING.md"):
         shutil.copyfile(ROOT / name, src / name)
     intro, cards = split_cards((ROOT / "data" / "README.md").read_text(encoding="utf-8"))
@@ -104,7 +105,8 @@ def stage(src: Path) -> list[str]:
     guides = sorted(p.stem for p in (ROOT / "instructors").glob("[0-9][0-9]_*.md"))
     index = (src / "index.md").read_text(encoding="utf-8").replace("{{TOCTREES}}", "\n".join([
         _toctree("Lessons", [f"notebooks/{p.stem}" for p in lessons]),
-        _toctree("Instructor guide", ["instructors/README", *(f"instructors/{g}" for g in guides)]),
+        _toctree("Instructor guide", ["instructors/README", *(f"instructors/{g}" for g in guides),
+                                      "deploy/README", "deploy/jupyterhub"]),
         _toctree("Datasets", ["data/README", *(f"data/{name}" for name, _, _ in cards)]),
         _toctree("About", ["README", "CONTRIBUTING"]),
     ]))
