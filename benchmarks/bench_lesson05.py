@@ -12,12 +12,12 @@ On the bundled MNIST split (8,000 training / 2,000 test digits), CPU, default th
                at a time, collated);
    ``tensor``  + the data kept as one tensor (fit slices it);
    ``batch256`` + batches of 256 (lr 0.1);
-   ``onecycle`` + a one-cycle learning-rate schedule (max lr 0.2);
+   ``onecycle`` + a one-cycle learning-rate schedule (max lr 0.1);
    ``adam``    Adam with the one-cycle schedule (max lr 3e-3) instead of SGD.
 
 Usage::
 
-    python benchmarks/bench_lesson05.py                  # all runs, 8 epochs each
+    python benchmarks/bench_lesson05.py                  # all runs, 15 epochs each
     python benchmarks/bench_lesson05.py --epochs 4 --runs numpy torch
 
 Results: ``--out`` (default ``benchmarks/results/bench_lesson05.json``, git-ignored). Times are
@@ -79,7 +79,7 @@ def run_one(name, epochs, x, y, xt, yt):
                 batch_size=batch, shuffle=True, generator=torch.Generator().manual_seed(0))
         if name in ("onecycle", "adam"):
             steps = epochs * -(-len(y) // batch)
-            opt_lr = 0.2 if name == "onecycle" else 3e-3
+            opt_lr = 0.1 if name == "onecycle" else 3e-3
             scheduler = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=opt_lr, total_steps=steps)
     start = time.perf_counter()
     h = fit(model, train, (xt, yt), epochs=epochs, optimizer=opt, batch_size=batch,
@@ -99,7 +99,7 @@ def run_one(name, epochs, x, y, xt, yt):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)

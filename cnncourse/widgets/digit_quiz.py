@@ -117,6 +117,8 @@ def digit_quiz(images, labels, model_pred):
 
     button.on_click(score)
     rows = [widgets.HBox(answers[i:i + 5]) for i in range(0, k, 5)]
-    box = widgets.VBox([image, *rows, button, result])
+    intro = widgets.HTML(f"<b>You vs the CNN.</b> These are {k} test digits; for each one, choose "
+                         f"the digit you read in its menu below, then press <b>score</b>.")
+    box = widgets.VBox([intro, image, *rows, button, result])
     box.answers, box.button, box.result, box.score, box.image = answers, button, result, score, image
     return box
