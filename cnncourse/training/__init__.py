@@ -15,6 +15,7 @@ One loop serves NumPy models (``cnncourse.nn``) and ``torch.nn.Module``s::
 :class:`Augment`, ...            random shifts, flips, rotations (:mod:`.augment`)
 :mod:`.distributed`              the same ``fit`` under ``torchrun`` (DDP)
 :mod:`.steps`                    one training step in NumPy and in PyTorch, side by side
+:func:`time_steps`               seconds per training step, measured (:mod:`.speed`)
 ===============================  ===================================================
 """
 from . import distributed
@@ -23,10 +24,12 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .evaluate import evaluate, predict
 from .fit import TrainingDiverged, fit
 from .history import History
+from .speed import time_steps
 
 __all__ = [
     "fit", "evaluate", "predict", "History", "TrainingDiverged",
     "save_checkpoint", "load_checkpoint", "CheckpointError",
     "Augment", "random_shift", "random_flip", "random_rotation",
     "distributed",
+    "time_steps",
 ]
