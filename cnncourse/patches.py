@@ -6,7 +6,7 @@ labelled by what that pixel is. Sliding the classifier back over the image gives
 whose peaks are detections; :func:`match_centres` scores them against the true centres.
 
 Conventions: positions are ``(row, col)`` integer pairs (row = ``y``, down; col = ``x``,
-right), as NumPy indexes an image; a patch of odd ``size`` is centred on its pixel, and
+right), as NumPy indexes an image; a patch of odd ``patch_size`` is centred on its pixel, and
 pixels outside the image are filled with zeros (``pad_mode="constant"``) or by mirroring.
 """
 from __future__ import annotations
@@ -17,28 +17,28 @@ __all__ = ["cut_patches", "patch_grid", "background_centres", "match_centres",
            "detection_scores"]
 
 
-def _check_size(size) -> int:
-    if not (isinstance(size, (int, np.integer)) and size >= 1 and size % 2 == 1):
-        raise ValueError(f"size must be an odd int >= 1 so that the patch has a centre pixel; "
-                         f"got size={size!r}")
-    return int(size)
+def _check_size(patch_size) -> int:
+    if not (isinstance(patch_size, (int, np.integer)) and patch_size >= 1 and patch_size % 2 == 1):
+        raise ValueError(f"patch_size must be an odd int >= 1 so that the patch has a centre pixel; "
+                         f"got patch_size={patch_size!r}")
+    return int(patch_size)
 
 
-def cut_patches(image, centres, size: int, pad_mode: str = "constant") -> np.ndarray:
+def cut_patches(image, centres, patch_size: int, pad_mode: str = "constant") -> np.ndarray:
     """Square patches of ``image`` centred on ``centres``.
 
-    Formula: with ``h = size // 2``, patch ``k`` is
+    Formula: with ``h = patch_size // 2``, patch ``k`` is
     ``image[r - h : r + h + 1, c - h : c + h + 1]`` for ``(r, c) = centres[k]``; pixels
     outside the image are 0 (``pad_mode="constant"``) or mirrored (``"reflect"``).
 
     Args:
         image: ``(H, W)`` or ``(H, W, C)`` array.
         centres: ``(N, 2)`` integer ``(row, col)`` positions inside the image.
-        size: patch side, an odd int.
+        patch_size: patch side, an odd int.
         pad_mode: ``"constant"`` (zeros, default) or ``"reflect"`` (``np.pad``'s modes).
 
     Shape:
-        ``(N, size, size)`` for a 2-D image, ``(N, size, size, C)`` for a 3-D one, of
+        ``(N, patch_size, patch_size)`` for a 2-D image, ``(N, patch_size, patch_size, C)`` for a 3-D one, of
         ``image``'s dtype.
 
     Example:
@@ -48,7 +48,7 @@ def cut_patches(image, centres, size: int, pad_mode: str = "constant") -> np.nda
                [0, 1, 2],
                [4, 5, 6]])
     """
-    size = _check_size(size)
+    patch_size = _check_size(patch_size)
     image = np.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError(f"image must be (H, W) or (H, W, C); got shape {image.shape}")
@@ -62,10 +62,10 @@ def cut_patches(image, centres, size: int, pad_mode: str = "constant") -> np.nda
         raise ValueError(f"every centre must lie inside the {H}x{W} image (0 <= row < {H}, "
                          f"0 <= col < {W}); got rows {rows.min()}..{rows.max()}, "
                          f"cols {cols.min()}..{cols.max()}")
-    h = size // 2
+    h = patch_size // 2
     widths = [(h, h), (h, h)] + [(0, 0)] * (image.ndim - 2)
     padded = np.pad(image, widths, mode=pad_mode)
-    offsets = np.arange(size)
+    offsets = np.arange(patch_size)
     # padded[r + i, c + j] is image[r - h + i, c - h + j]
     r_idx = rows[:, None, None] + offsets[None, :, None]
     c_idx = cols[:, None, None] + offsets[None, None, :]

@@ -46,12 +46,12 @@ def test_cut_patches_rows_are_rows_and_reflect_mode():
 
 
 @pytest.mark.parametrize("kwargs, words", [
-    (dict(size=4), "odd"), (dict(size=0), "odd"),
+    (dict(patch_size=4), "odd"), (dict(patch_size=0), "odd"),
     (dict(centres=[[4, 0]]), "inside"), (dict(centres=[[0, -1]]), "inside"),
     (dict(centres=[[0.5, 1.0]]), "integer"), (dict(image=np.zeros(3)), "(H, W)"),
 ])
 def test_cut_patches_errors_name_the_problem(kwargs, words):
-    args = dict(image=np.zeros((4, 5)), centres=[[1, 1]], size=3) | kwargs
+    args = dict(image=np.zeros((4, 5)), centres=[[1, 1]], patch_size=3) | kwargs
     with pytest.raises(ValueError, match=words.replace("(", r"\(").replace(")", r"\)")):
         cut_patches(**args)
 
