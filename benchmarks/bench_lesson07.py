@@ -71,7 +71,7 @@ def main(argv=None) -> None:
         r = json.loads(done.stdout.strip().splitlines()[-1])
         runs.append(r)
         print(f"run {k + 1} ({r['threads']} torch threads, whole lesson {r['script_s']:.1f} s)")
-        for name, label in (("baseline_scores", "cells, threshold + peaks"), ("cnn_scores", "cells, CNN")):
+        for name, label in (("baseline_scores", "cells, threshold + watershed"), ("cnn_scores", "cells, CNN")):
             s = r[name]
             print(f"  {label:<26} found {s['found']}, right {s['right']}; missed {_pct(s['missed'])}; "
                   f"false {_pct(s['false'])}")
