@@ -8,10 +8,12 @@ from cnncourse.widgets.conv_explorer import conv_explorer  # noqa: F401  (lesson
 from cnncourse.widgets.pool_explorer import pool_explorer  # noqa: F401  (lesson 3)
 from cnncourse.widgets.training_dashboard import training_dashboard  # noqa: F401  (lesson 5)
 from cnncourse.widgets.digit_quiz import digit_quiz  # noqa: F401  (lesson 5)
+from cnncourse.widgets.count_explorer import count_explorer  # noqa: F401  (lesson 7)
 
 __all__ = [
     "pixel_inspector",  # lesson 1
     "conv_explorer",  # lesson 2
     "pool_explorer",  # lesson 3
     "training_dashboard", "digit_quiz",  # lesson 5
+    "count_explorer",  # lesson 7
 ]
