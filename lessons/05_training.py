@@ -272,8 +272,8 @@ plt.show()
 probs = predict(model, x_test)                                # (2000, 10) class probabilities
 pred = probs.argmax(axis=1)
 err = metrics.error_rate(pred, test_labels)
-assert 0.06 <= err.rate <= 0.20, err
-print("test error after 2 epochs on 1,500 digits: between 6% and 20% (this machine's value: below)")
+assert 0.06 <= err.rate <= 0.25, err
+print("test error after 2 epochs on 1,500 digits: between 6% and 25% (this machine's value: below)")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **The error rate and its interval.** `metrics.error_rate` counts the wrong predictions and puts
