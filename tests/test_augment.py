@@ -33,6 +33,7 @@ def test_shifts_cover_the_whole_range_and_numpy_and_torch_agree():
     x = np.zeros((400, 1, 7, 7), np.float32)
     x[:, :, 3, 3] = 1
     out = random_shift(x, 2, np.random.default_rng(0))
+    assert isinstance(out, np.ndarray) and out.dtype == x.dtype
     rows, cols = np.nonzero(out[:, 0].sum(0))
     assert (rows.min(), rows.max(), cols.min(), cols.max()) == (1, 5, 1, 5)
     t = random_shift(torch.from_numpy(x), 2, np.random.default_rng(0))
