@@ -6,9 +6,11 @@ wiring (``interactive_output``) between them, so every part can be tested withou
 from cnncourse.widgets.pixel_inspector import pixel_inspector  # noqa: F401  (lesson 1)
 from cnncourse.widgets.conv_explorer import conv_explorer  # noqa: F401  (lesson 2)
 from cnncourse.widgets.pool_explorer import pool_explorer  # noqa: F401  (lesson 3)
+from cnncourse.widgets.detector_explorer import detector_explorer  # noqa: F401  (lesson 6)
 
 __all__ = [
     "pixel_inspector",  # lesson 1
     "conv_explorer",  # lesson 2
     "pool_explorer",  # lesson 3
+    "detector_explorer",  # lesson 6
 ]
