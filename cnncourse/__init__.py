@@ -10,6 +10,7 @@ Submodules (imported on first use, so ``import cnncourse`` stays fast):
 - :mod:`cnncourse.training`  the ``fit`` loop (NumPy and torch models), checkpoints, augmentation, DDP
 - :mod:`cnncourse.metrics`   accuracy, error rate with its interval, confusion matrix, precision/recall
 - :mod:`cnncourse.models`    reference models (LeNet, a small batch-norm CNN, an MLP) in both backends
+- :mod:`cnncourse.explain`   what a network looks at: input-gradient saliency and Grad-CAM
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ _SUBMODULES = {
     "shapes", "numpy_ops", "torch_ops", "data", "checks", "kernels", "viz", "widgets", "grading",
     "workspace", "progress", "notebook_tools", "nn", "optim",
     "training", "metrics", "models",
+    "explain",
 }
 __all__ = sorted(_SUBMODULES) + ["__version__"]
 

@@ -28,6 +28,7 @@ from cnncourse.viz.training import (  # noqa: F401  (lessons 5-6)
     plot_learning_curves,
     show_confident_mistakes,
 )
+from cnncourse.viz.explain import show_explanations, show_heatmap_overlay  # noqa: F401  (lesson 6)
 
 __all__ = [
     # lesson 1: images as arrays
@@ -39,4 +40,6 @@ __all__ = [
     "relative_change",
     # lessons 5-6: training runs and mistakes
     "plot_learning_curves", "plot_confusion_matrix", "show_confident_mistakes",
+    # lesson 6: what the network looks at
+    "show_heatmap_overlay", "show_explanations",
 ]

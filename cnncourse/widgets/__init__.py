@@ -9,6 +9,7 @@ from cnncourse.widgets.pool_explorer import pool_explorer  # noqa: F401  (lesson
 from cnncourse.widgets.training_dashboard import training_dashboard  # noqa: F401  (lesson 5)
 from cnncourse.widgets.digit_quiz import digit_quiz  # noqa: F401  (lesson 5)
 from cnncourse.widgets.count_explorer import count_explorer  # noqa: F401  (lesson 7)
+from cnncourse.widgets.detector_explorer import detector_explorer  # noqa: F401  (lesson 6)
 
 __all__ = [
     "pixel_inspector",  # lesson 1
@@ -16,4 +17,5 @@ __all__ = [
     "pool_explorer",  # lesson 3
     "training_dashboard", "digit_quiz",  # lesson 5
     "count_explorer",  # lesson 7
+    "detector_explorer",  # lesson 6
 ]
