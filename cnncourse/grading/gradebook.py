@@ -23,9 +23,10 @@ import json
 import os
 import re
 import secrets
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+from .._atomic import atomic_write
 
 __all__ = ["Row", "Journal", "write_atomic", "write_gradebook", "feedback_text", "write_feedback",
            "write_outputs", "feedback_folder", "COLUMNS", "STATUSES"]
@@ -57,19 +58,8 @@ class Row:
 
 
 def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` to ``path`` as UTF-8, atomically (:func:`cnncourse._atomic.atomic_write`)."""
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 class Journal:
