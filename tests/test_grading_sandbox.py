@@ -91,7 +91,7 @@ def test_the_sandbox_works_for_an_unprivileged_user(tmp_path):
                  "except OSError:\n    r['ro'] = True\n"
                  "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2); r['net'] = True\n"
                  "except OSError:\n    r['net'] = False\n"
-                 "open('/tmp/x', 'w').write('private /tmp is writable')\n"
+                 "open('/tmp/cnncourse-probe-private-tmp', 'w').write('private /tmp is writable')\n"
                  "try:\n    open('/dev/x', 'w'); r['dev'] = True\n"
                  "except OSError:\n    r['dev'] = False\n"
                  "resource.setrlimit(resource.RLIMIT_NPROC, (8, 8))\n"
