@@ -115,8 +115,11 @@ def same(actual, expected) -> bool:
         tol = _tol(actual.dtype, expected.dtype)
         scale = max(1.0, float(np.abs(e).max())) if e.size else 1.0
         return bool(np.allclose(a, e, rtol=tol, atol=tol * scale, equal_nan=True))
-    if isinstance(expected, numbers.Number) and isinstance(actual, numbers.Number):
-        return bool(np.isclose(float(actual), float(expected), rtol=1e-9, atol=0.0))
+    if isinstance(expected, numbers.Number):  # nan == nan, as for arrays
+        if isinstance(actual, np.ndarray) and actual.ndim == 0 and actual.dtype.kind in "iuf":
+            actual = actual.item()  # a 0-d array is a number; a longer array is not
+        return isinstance(actual, numbers.Number) and bool(
+            np.isclose(float(actual), float(expected), rtol=1e-9, atol=0.0, equal_nan=True))
     return actual == expected
 
 
