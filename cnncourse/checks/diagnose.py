@@ -100,10 +100,14 @@ def _tol(*dtypes) -> float:
 
 def same(actual, expected) -> bool:
     """Whether two outputs agree: same shape and values (to a tolerance set by the coarser of
-    the two dtypes; the dtypes themselves are not compared), numbers equal, tuples item-wise."""
+    the two dtypes; the dtypes themselves are not compared), numbers equal, tuples item-wise,
+    dicts key by key."""
     if isinstance(expected, tuple):
         return (isinstance(actual, tuple) and len(actual) == len(expected)
                 and all(same(a, e) for a, e in zip(actual, expected)))
+    if isinstance(expected, dict):  # e.g. lesson 4's params: key by key
+        return (isinstance(actual, dict) and actual.keys() == expected.keys()
+                and all(same(actual[k], e) for k, e in expected.items()))
     if isinstance(expected, np.ndarray):
         if not isinstance(actual, np.ndarray) or actual.shape != expected.shape:
             return False
@@ -237,6 +241,10 @@ def format_case(exercise: Exercise, case: Case) -> str:
     for name, value in [*zip(names, case.args), *case.kwargs.items()]:
         if isinstance(value, np.ndarray):
             lines.append(f"  {name} ({_describe(value)}):\n{format_value(value)}")
+        elif isinstance(value, dict) and value and all(isinstance(v, np.ndarray)
+                                                       for v in value.values()):
+            lines += [f"  {name}[{k!r}] ({_describe(v)}):\n{format_value(v)}"
+                      for k, v in value.items()]  # a dict of arrays (lesson 4's params)
         else:
             lines.append(f"  {name} = {value!r}")
     return "\n".join(lines) if lines else "  (no arguments)"
