@@ -362,3 +362,23 @@ def test_numbers_and_dicts_are_compared_as_lesson_4_needs():
     assert same(dict(params), params) and not same({"w": np.ones(2)}, params)
     assert not same({"w": np.ones(2), "b": np.ones(1)}, params)
     assert verdict_of("cross_entropy", lambda logits, target: np.array(ce_loop(logits, target))).passed
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_every_case_crosses_the_grader_wire(hidden):
+    """The batch grader sends the cases to the learner's kernel: small_cnn_forward's params dict
+    arrives as the same dict of arrays."""
+    from cnncourse.checks import exercises
+    from cnncourse.checks.diagnose import same
+    from cnncourse.grading import wire
+    from cnncourse.grading.transport import encode_cases
+
+    for ex in exercises(LESSON):
+        cases = ex.cases(hidden=hidden)
+        reader = wire.Reader(encode_cases(cases))
+        assert reader.next() == {"cases": len(cases)}
+        for case in cases:
+            header = reader.next()
+            args = tuple(wire.decode(s, reader) for s in header["args"])
+            kwargs = {k: wire.decode(s, reader) for k, s in header["kwargs"].items()}
+            assert same(args, case.args) and same(kwargs, case.kwargs), (ex.id, case.label)
