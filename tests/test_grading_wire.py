@@ -50,6 +50,9 @@ def _nested(depth):
     ({"k": "str", "v": "x" * 5000}, b"", "short string"),
     ({"k": "other", "module": "m", "qualname": "q" * 300}, b"", "short string"),
     ({"k": "pickle"}, b"", "unknown value kind"),
+    ({"k": "dict", "keys": ["a", "b"], "items": [{"k": "none"}]}, b"", "bad or too long dict"),
+    ({"k": "dict", "keys": ["a", "a"], "items": [{"k": "none"}] * 2}, b"", "repeated keys"),
+    ({"k": "dict", "keys": [1], "items": [{"k": "none"}]}, b"", "short string"),
 ])
 def test_values_over_a_cap_are_refused(spec, blob, why, tmp_path):
     with pytest.raises(ResultsError, match=why):
@@ -122,6 +125,15 @@ def test_cases_and_results_use_the_same_format_both_ways(tmp_path):
     assert args[0].dtype == np.int16 and args[0].tolist() == [[0, 1], [2, 3]]
     assert args[1:] == [(1, 2), [3.5, None]]
     assert kwargs["flag"] is True and kwargs["name"] == "x" and type(kwargs["scalar"]) is np.float32
+    params = {"conv.weight": np.ones((2, 1, 3, 3)), "conv.bias": np.zeros(2)}  # lesson 4's params
+    reader = wire.Reader(encode_cases([make_case("dict", params, nested={"k": (1, {"j": None})})]))
+    reader.next()
+    header = reader.next()
+    (back,), nested = [wire.decode(s, reader) for s in header["args"]], wire.decode(
+        header["kwargs"]["nested"], reader)
+    assert list(back) == list(params) and all(np.array_equal(back[k], params[k]) for k in params)
+    assert nested == {"k": (1, {"j": None})}
+    assert wire.encode({1: 2}, [])["k"] == "other"  # only string keys are carried
     with pytest.raises(TypeError, match="does not carry"):
         encode_cases([make_case("object", object())])
 

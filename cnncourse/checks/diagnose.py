@@ -100,10 +100,14 @@ def _tol(*dtypes) -> float:
 
 def same(actual, expected) -> bool:
     """Whether two outputs agree: same shape and values (to a tolerance set by the coarser of
-    the two dtypes; the dtypes themselves are not compared), numbers equal, tuples item-wise."""
+    the two dtypes; the dtypes themselves are not compared), numbers equal, tuples item-wise,
+    dicts key by key."""
     if isinstance(expected, tuple):
         return (isinstance(actual, tuple) and len(actual) == len(expected)
                 and all(same(a, e) for a, e in zip(actual, expected)))
+    if isinstance(expected, dict):  # e.g. lesson 4's params: key by key
+        return (isinstance(actual, dict) and actual.keys() == expected.keys()
+                and all(same(actual[k], e) for k, e in expected.items()))
     if isinstance(expected, np.ndarray):
         if not isinstance(actual, np.ndarray) or actual.shape != expected.shape:
             return False
@@ -115,8 +119,11 @@ def same(actual, expected) -> bool:
         tol = _tol(actual.dtype, expected.dtype)
         scale = max(1.0, float(np.abs(e).max())) if e.size else 1.0
         return bool(np.allclose(a, e, rtol=tol, atol=tol * scale, equal_nan=True))
-    if isinstance(expected, numbers.Number) and isinstance(actual, numbers.Number):
-        return bool(np.isclose(float(actual), float(expected), rtol=1e-9, atol=0.0))
+    if isinstance(expected, numbers.Number):  # nan == nan, as for arrays
+        if isinstance(actual, np.ndarray) and actual.ndim == 0 and actual.dtype.kind in "iuf":
+            actual = actual.item()  # a 0-d array is a number; a longer array is not
+        return isinstance(actual, numbers.Number) and bool(
+            np.isclose(float(actual), float(expected), rtol=1e-9, atol=0.0, equal_nan=True))
     return actual == expected
 
 
@@ -234,6 +241,10 @@ def format_case(exercise: Exercise, case: Case) -> str:
     for name, value in [*zip(names, case.args), *case.kwargs.items()]:
         if isinstance(value, np.ndarray):
             lines.append(f"  {name} ({_describe(value)}):\n{format_value(value)}")
+        elif isinstance(value, dict) and value and all(isinstance(v, np.ndarray)
+                                                       for v in value.values()):
+            lines += [f"  {name}[{k!r}] ({_describe(v)}):\n{format_value(v)}"
+                      for k, v in value.items()]  # a dict of arrays (lesson 4's params)
         else:
             lines.append(f"  {name} = {value!r}")
     return "\n".join(lines) if lines else "  (no arguments)"

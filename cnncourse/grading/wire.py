@@ -18,6 +18,7 @@ header is ``{"k": kind, ...}``:
 ``bool`` / ``none`` / ``str`` (``v``) / ``int`` / ``float`` (``v`` as ``repr`` text)
 ``bigint`` an int too large to send: ``bits``
 ``tuple`` / ``list`` ``items``: values
+``dict``   ``keys`` (strings), ``items``: their values (a dict with string keys only)
 ``big``    an array over the size cap, not sent: ``nbytes``
 ``other``  any other object: ``module``, ``qualname`` of its type (never its contents)
 ========== ==========================================================================
@@ -53,6 +54,7 @@ CAPS = Caps()
 # Captured now, before any learner code can run (this module is executed first in the kernel).
 _type, _len, _str, _int, _float, _dict, _list, _tuple = type, len, str, int, float, dict, list, tuple
 _bool, _issubclass, _all, _BaseException = bool, issubclass, all, BaseException
+_dict_keys, _dict_values, _set, _zip = dict.keys, dict.values, set, zip
 _int_repr, _int_bits, _float_repr = int.__repr__, int.bit_length, float.__repr__
 _type_getattr = type.__getattribute__
 _dumps = _json.JSONEncoder(ensure_ascii=True, allow_nan=False).encode
@@ -118,6 +120,10 @@ def encode(value, blobs, caps=CAPS, budget=None, depth=0):
     if (t is _tuple or t is _list) and depth < caps.depth and _len(value) <= caps.items:
         return {"k": "tuple" if t is _tuple else "list",
                 "items": [encode(v, blobs, caps, budget, depth + 1) for v in value]}
+    if (t is _dict and depth < caps.depth and _len(value) <= caps.items
+            and _all(_type(k) is _str and _len(k) <= caps.name for k in _dict_keys(value))):
+        return {"k": "dict", "keys": [_str.__str__(k) for k in _dict_keys(value)],
+                "items": [encode(v, blobs, caps, budget, depth + 1) for v in _dict_values(value)]}
     if _issubclass(t, _generic):
         as_array = _array(value)
         if not as_array.dtype.hasobject and as_array.ndim == 0:
@@ -257,6 +263,13 @@ def decode(spec, reader, depth=0):
         _expect(_type(items) is _list and _len(items) <= caps.items, "bad or too long sequence")
         values = [decode(s, reader, depth + 1) for s in items]
         return _tuple(values) if kind == "tuple" else values
+    if kind == "dict":
+        keys, items = spec.get("keys"), spec.get("items")
+        _expect(_type(keys) is _list and _type(items) is _list and _len(keys) == _len(items)
+                <= caps.items, "bad or too long dict")
+        keys = [_text(k, caps.name) for k in keys]
+        _expect(_len(_set(keys)) == _len(keys), "a dict with repeated keys")
+        return _dict(_zip(keys, [decode(s, reader, depth + 1) for s in items]))
     if kind == "int":
         text = _text(spec.get("v"), caps.int_digits + 1)
         _expect((text[1:] if text[:1] == "-" else text).isdigit() and text.isascii(), "bad int")
