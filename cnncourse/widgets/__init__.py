@@ -10,6 +10,7 @@ from cnncourse.widgets.training_dashboard import training_dashboard  # noqa: F40
 from cnncourse.widgets.digit_quiz import digit_quiz  # noqa: F401  (lesson 5)
 from cnncourse.widgets.count_explorer import count_explorer  # noqa: F401  (lesson 7)
 from cnncourse.widgets.detector_explorer import detector_explorer  # noqa: F401  (lesson 6)
+from cnncourse.widgets.draw_digit import draw_digit  # noqa: F401  (lesson 4)
 
 __all__ = [
     "pixel_inspector",  # lesson 1
@@ -18,4 +19,5 @@ __all__ = [
     "training_dashboard", "digit_quiz",  # lesson 5
     "count_explorer",  # lesson 7
     "detector_explorer",  # lesson 6
+    "draw_digit",  # lesson 4
 ]
