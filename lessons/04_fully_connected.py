@@ -42,9 +42,9 @@ from cnncourse.data import load_mnist
 from cnncourse.metrics import error_rate
 from cnncourse.models import lenet, mlp, small_cnn
 from cnncourse.training import fit
-from cnncourse.viz import plot_shift_robustness, show_flattened
-from cnncourse.viz.dense import (show_dense_weights, show_error_rates, show_layer_outputs,
-                                 show_probabilities)
+from cnncourse.viz import show_flattened
+from cnncourse.viz.dense import (plot_accuracy_vs_shift, show_dense_weights, show_error_rates,
+                                 show_layer_outputs)
 from cnncourse.widgets.draw_digit import draw_digit, layer_outputs, shift_image
 
 rng = np.random.default_rng(0)
@@ -272,7 +272,7 @@ with torch.no_grad():
 print("NumPy and PyTorch scores agree:", np.allclose(net(digit), torch_scores, atol=1e-4))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# One test digit as it passes from layer to layer: the 28×28 image, the 6 maps of the first
+# One test digit as it passes from layer to layer: the 28×28 input, the 6 maps of the first
 # convolution (24×24), their pooled 12×12 versions, the 16 maps of the second convolution (8×8)
 # and their pooled 4×4 versions — the volume the dense layers read — and, at the end, the ten
 # class probabilities:
@@ -385,14 +385,16 @@ plt.show()
 
 # %%
 shifts = [0, 1, 2, 3, 4]
-shifted_acc = {"MLP": [], "CNN": []}
+shifted_err = {"MLP": [], "CNN": []}
 for k in shifts:
     moved = shift_image(x_test, dx=k, dy=0)
-    shifted_acc["MLP"].append(np.mean(predict(mlp_net, moved) == test_labels))
-    shifted_acc["CNN"].append(np.mean(predict(cnn, moved) == test_labels))
-ax = plot_shift_robustness(shifts, shifted_acc, ylabel="test accuracy")
-ax.set(xlabel="shift to the right (pixels)", ylim=(0, 1), title="the same 2,000 test digits, shifted")
-ax.legend()
+    shifted_err["MLP"].append(error_rate(predict(mlp_net, moved), test_labels))
+    shifted_err["CNN"].append(error_rate(predict(cnn, moved), test_labels))
+shifted_acc = {name: [1 - e.rate for e in errors] for name, errors in shifted_err.items()}
+bands = {name: np.array([[1 - e.high, 1 - e.low] for e in errors]).T for name, errors in
+         {"MLP": shifted_err["MLP"], "CNN": shifted_err["CNN"]}.items()}
+ax = plot_accuracy_vs_shift(shifts, shifted_acc, bands=bands)
+ax.set(xlabel="shift to the right (pixels)", title="the same 2,000 test digits, shifted (95% bands)")
 plt.show()
 between(shifted_acc["MLP"][2], 0.5, 0.8, "MLP accuracy at 2 pixels")
 between(shifted_acc["CNN"][2], 0.78, 0.93, "CNN accuracy at 2 pixels")
