@@ -29,6 +29,13 @@ from cnncourse.viz.training import (  # noqa: F401  (lessons 5-6)
     show_confident_mistakes,
 )
 from cnncourse.viz.explain import show_explanations, show_heatmap_overlay  # noqa: F401  (lesson 6)
+from cnncourse.viz.dense import (  # noqa: F401  (lesson 4)
+    plot_accuracy_vs_shift,
+    show_dense_weights,
+    show_error_rates,
+    show_layer_outputs,
+    show_probabilities,
+)
 
 __all__ = [
     # lesson 1: images as arrays
@@ -42,4 +49,7 @@ __all__ = [
     "plot_learning_curves", "plot_confusion_matrix", "show_confident_mistakes",
     # lesson 6: what the network looks at
     "show_heatmap_overlay", "show_explanations",
+    # lesson 4: from feature maps to a class
+    "show_layer_outputs", "show_probabilities", "show_error_rates", "plot_accuracy_vs_shift",
+    "show_dense_weights",
 ]

@@ -374,7 +374,14 @@ def plot_digit_view(image, model=None, max_channels: int = 4, fig=None):
             pyplot).
 
     Returns:
-        The figure (see :func:`cnncourse.viz.dense.show_layer_outputs` for its axes).
+        The figure: with a ``Sequential`` model, that of
+        :func:`cnncourse.viz.dense.show_layer_outputs` (one axes per layer, then one bar chart
+        per model); otherwise one row: the digit, then one bar chart per model.
+
+    Example:
+        >>> fig = plot_digit_view(np.zeros((28, 28)), {"uniform": lambda x: np.zeros((1, 10))})
+        >>> [ax.get_title() for ax in fig.axes]
+        ['28x28 input', 'uniform: predicted 0 (p = 0.10)']
     """
     from ..viz.dense import show_layer_outputs
     from ._figure import new_figure
