@@ -17,12 +17,14 @@
 #   *count* is not a right *detection*;
 # - how Landsat's quality band stores cloud labels in bits, and how to decode them;
 # - "do you even need a CNN?": a per-pixel logistic regression on band values against a CNN on
-#   patches, answered with error rates and their confidence intervals.
+#   patches, answered with error rates and their confidence intervals;
+# - what saliency and Grad-CAM show on these two small networks, and what an untrained network of
+#   the same shape shows too (a sanity check of the maps themselves).
 #
 # **You need** lessons 4–5 (training a small CNN with `fit`, error rates with a confidence
 # interval). Lesson 6 (faces and documents) is a sibling: it is not needed here.
 #
-# **Time**: about 45 minutes. The notebook runs in well under a minute; the two CNNs train in a
+# **Time**: about 50 minutes. The notebook runs in well under a minute; the two CNNs train in a
 # few seconds each.
 #
 # **Exercises**: two *predict-before-you-run* questions along the way, and three functions to
@@ -46,9 +48,10 @@ from cnncourse import patches
 from cnncourse.checks import check, check_prediction
 from cnncourse.data import load_cells, load_landsat_clouds, load_landsat_landcover, qa_field
 from cnncourse.data.landsat import LANDCOVER_CLASSES
+from cnncourse.explain import grad_cam, saliency
 from cnncourse.metrics import error_rate, wilson_interval
 from cnncourse.training import fit, predict
-from cnncourse.viz import show_confident_mistakes
+from cnncourse.viz import show_confident_mistakes, show_explanations
 from cnncourse.widgets import count_explorer
 
 rng = np.random.default_rng(0)
@@ -56,7 +59,7 @@ torch.manual_seed(0)
 plt.rcParams["figure.dpi"] = 72
 
 
-# The ranges this notebook asserts for results of trained models (section 10 prints them).
+# The ranges this notebook asserts for results of trained models (section 11 prints them).
 CELL_MISSED, CELL_FALSE, SKY_CNN, SKY_PIXEL = (0.05, 0.35), (0.10, 0.45), (0.035, 0.09), (0.035, 0.05)
 
 
@@ -571,7 +574,152 @@ print("map shares:", ", ".join(f"{name} {np.mean(cover_map == k):.0%}"
                                for k, name in enumerate(LANDCOVER_CLASSES)))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 10. The closing table
+# ## 10. What the network looks at
+#
+# Lesson 6 introduced two pictures of a trained network's evidence. A **saliency map** is the size
+# of the gradient of the class score with respect to each input pixel: the pixels that would change
+# the score most if nudged. **Grad-CAM** weights each feature map of a convolution layer by the
+# average gradient of the class score over that map, sums them and keeps the positive part: where,
+# in that layer, the evidence *for* the class is.
+#
+# For the nucleus CNN we explain the score of "centre" on four test patches: two right centres
+# (away from the image border), the most confident false detection and the most confidently missed
+# nucleus. Grad-CAM uses the 9×9 maps of the second convolution (layer `"3"`, its ReLU). Two
+# unpadded 3×3 convolutions lose 2 pixels on each side, so map pixel `(i, j)` sits over patch pixel
+# `(i + 2, j + 2)`: we lay the 9×9 map over the middle 9×9 of the patch (`upsample=False`) instead
+# of stretching it over all 13×13, which would move the evidence outwards.
+
+# %%
+cell_net.eval()
+cell_x = torch.tensor(x_test[:, None])
+p_centre, said = patch_probs[:, 1], patch_probs.argmax(axis=1)
+touches_border = (x_test == 0).all(axis=2).any(axis=1) | (x_test == 0).all(axis=1).any(axis=1)
+right = np.flatnonzero((y_test == 1) & (said == 1) & ~touches_border)
+false_detection = np.flatnonzero((y_test == 0) & (said == 1))
+missed = np.flatnonzero((y_test == 1) & (said == 0))
+shown = np.r_[right[np.argsort(-p_centre[right], kind="stable")[:2]],
+              false_detection[np.argmax(p_centre[false_detection])], missed[np.argmin(p_centre[missed])]]
+cell_saliency = saliency(cell_net, cell_x, target=1)                        # (N, 13, 13)
+cell_cam = grad_cam(cell_net, cell_x, "3", target=1, upsample=False)        # (N, 9, 9)
+
+names = [f"{what}, P(centre) {p_centre[k]:.2f}"
+         for what, k in zip(("right", "right", "false detection", "missed"), shown)]
+fig, axes = plt.subplots(2, 4, figsize=(10, 5.2))
+show_explanations(list(x_test[shown]), list(cell_saliency[shown]),
+                  titles=[f"saliency\n{n}" for n in names], axes=axes[0])
+show_explanations(list(x_test[shown, 2:11, 2:11]), list(cell_cam[shown]),
+                  titles=[f"Grad-CAM (middle 9×9)\n{n}" for n in names], axes=axes[1])
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# Is the saliency of a right centre concentrated in the middle of the patch? We measure the share
+# of each map within 3 pixels of the centre (17% of the patch's pixels), and compare with an
+# **untrained** network of the same shape — a sanity check (Adebayo et al., 2018): a picture that
+# looks the same before training says little about what training taught.
+
+# %%
+def centre_share(maps, radius):
+    # Mean over maps (N, S, S) of the share of each map's total within `radius` of the centre.
+    size = maps.shape[-1]
+    rows, cols = np.mgrid[:size, :size] - size // 2
+    near = np.hypot(rows, cols) <= radius
+    return float(np.mean(maps[:, near].sum(axis=1) / np.maximum(maps.sum(axis=(1, 2)), 1e-30)))
+
+
+torch.manual_seed(1)
+untrained_cell_net = nucleus_net().eval()
+area = centre_share(np.ones((1, 13, 13)), 3)
+print(f"saliency within 3 pixels of the centre ({area:.0%} of the pixels), right centres:")
+print(" ", in_range(centre_share(cell_saliency[right], 3), 0.3, 0.6, "trained network"))
+print(" ", in_range(centre_share(saliency(untrained_cell_net, cell_x[right], target=1), 3),
+                    0.3, 0.45, "untrained network"))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What the maps show: the saliency of a right centre peaks on the bright middle of the nucleus, and
+# the false detection's looks just like it — to the network it *is* a centre (often a second bright
+# blob or a small nucleus seen from its edge, where the label, not the network, is debatable). What
+# they do not prove: the untrained network puts almost as large a share in the middle, because with
+# unpadded convolutions a central pixel reaches the output through more paths than a corner pixel.
+# So a central saliency map is mostly the architecture, not evidence of learning. Grad-CAM at 9×9 is
+# coarse, and it is not stable: in the run saved with this notebook it puts the evidence for the
+# right centres on the rim of the patch, around the nucleus rather than on it; retrained with seeds
+# 1 and 2 (measured when this lesson was written) the network put it on the rim once and on the
+# middle once, for the same accuracy. For the missed nucleus the map has little or no positive
+# evidence, which says the score is low, not why. Read such maps as hypotheses to test (move the
+# nucleus, dim it, cover the rim), never as the reason.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The cloud CNN
+#
+# The same two maps for the cloud CNN, explaining the class it predicted: its most confident cloud,
+# its most confident clear pixel and its most confident mistake. The saliency is the largest
+# `|gradient|` over the six bands; the Grad-CAM maps (after the second convolution, 5×5) sit over
+# the middle 5×5 of the 9×9 patch, for the same reason as above. Below, the share of the
+# `|gradient|` that falls on each band, over all 5,000 test patches, beside the size of the
+# per-pixel logistic regression's weights.
+
+# %%
+sky_net.eval()
+sky_x = sky_patches(test_bands, test_where)
+sky_said, sky_sure = sky_probs.argmax(axis=1), sky_probs.max(axis=1)
+picks = [np.flatnonzero((sky_y_test == 1) & (sky_said == 1)),
+         np.flatnonzero((sky_y_test == 0) & (sky_said == 0)), np.flatnonzero(sky_said != sky_y_test)]
+sky_shown = np.array([k[np.argmax(sky_sure[k])] for k in picks])
+sky_gradient = saliency(sky_net, sky_x, reduce="abs")                      # (N, 6, 9, 9)
+sky_saliency = sky_gradient.max(axis=1)                                    # (N, 9, 9)
+sky_cam = grad_cam(sky_net, sky_x[sky_shown], "3", upsample=False)         # (3, 5, 5)
+colour = patches.cut_patches(rgb(test_sky.bands), test_where[sky_shown], 9, pad_mode="reflect")
+
+labels = ["clear", "cloud"]
+names = [f"says {labels[sky_said[k]]}, label {labels[sky_y_test[k]]}" for k in sky_shown]
+fig, axes = plt.subplots(2, 3, figsize=(8, 5.4))
+show_explanations(list(colour), list(sky_saliency[sky_shown]),
+                  titles=[f"saliency\n{n}" for n in names], axes=axes[0])
+show_explanations(list(colour[:, 2:7, 2:7]), list(sky_cam),
+                  titles=[f"Grad-CAM (middle 5×5)\n{n}" for n in names], axes=axes[1])
+plt.show()
+
+band_names = ["blue", "green", "red", "NIR", "SWIR-1", "thermal"]
+per_band = sky_gradient.sum(axis=(2, 3))
+per_band = (per_band / per_band.sum(axis=1, keepdims=True)).mean(axis=0)
+weights = np.abs(pixel_model.coef_[0]) / np.abs(pixel_model.coef_[0]).sum()
+fig, ax = plt.subplots(figsize=(7, 2.4))
+ax.bar(np.arange(6) - 0.2, per_band, 0.4, label="CNN: share of |gradient|")
+ax.bar(np.arange(6) + 0.2, weights, 0.4, label="logistic regression: share of |weight|")
+ax.set_xticks(range(6), band_names)
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The two bands that matter most, by each measure, and how much of the saliency falls on the
+# pixel being labelled and its 8 neighbours (11% of the patch), again against an untrained network:
+
+# %%
+torch.manual_seed(1)
+untrained_sky_net = torch.nn.Sequential(
+    torch.nn.Conv2d(6, 16, 3), torch.nn.ReLU(), torch.nn.Conv2d(16, 16, 3), torch.nn.ReLU(),
+    torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(16, 2)).eval()
+top_cnn, top_pixel = np.argsort(-per_band)[:2], np.argsort(-weights)[:2]
+assert set(top_cnn) == set(top_pixel) == {0, 1}, (top_cnn, top_pixel)
+print("largest by both measures: blue and green;",
+      in_range(per_band[:2].sum(), 0.45, 0.65, "their share of the CNN's |gradient|"))
+print("saliency on the centre 3×3:",
+      in_range(centre_share(sky_saliency, 1.5), 0.25, 0.36, "trained network"), "|",
+      in_range(centre_share(saliency(untrained_sky_net, sky_x), 1.5), 0.17, 0.24,
+               "untrained"))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# What the maps show: the CNN's gradients are largest for blue and green — the same two bands the
+# per-pixel logistic regression weights most — and more of its saliency sits on the labelled pixel
+# and its neighbours than an untrained network's. It found much the same per-pixel rule, which fits
+# section 8: it does not beat the logistic regression because there is little beyond that rule in
+# these labels. What they do not prove: a gradient is a local sensitivity at one input (which
+# pixels the score would follow for a tiny change), not the features the network uses or what a
+# large change would do. The mistake's maps look like the right ones' — nothing in them tells you the label
+# disagrees, or which of the two (the network or USGS's algorithm) is wrong.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## 11. The closing table
 #
 # Each application: its data, the baseline, the CNN. Baseline numbers are exact; a trained
 # CNN's depend on the machine (thread count, GPU), so the table prints the range this notebook
@@ -626,6 +774,9 @@ print(f"training time: cells CNN {cell_train_time:.1f} s, clouds CNN {sky_train_
 #   the least significant.
 # - Know what the labels are: the cloud labels are an algorithm's, the land-cover polygons allow
 #   a map but no error rate.
+# - Saliency and Grad-CAM are hypotheses, not reasons: compare them with an untrained network's.
+#   The nucleus CNN's central saliency is mostly its architecture; the cloud CNN's gradients favour
+#   blue and green, the bands the per-pixel baseline weights most.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
