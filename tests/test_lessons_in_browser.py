@@ -7,13 +7,24 @@ and workspace folders in a temporary directory (the news popup disabled). Skippe
 or playwright is missing — except when ``CI`` is set: there the test fails instead, so that CI
 cannot pass without having run it. On failure a screenshot of the page is saved and its path is
 printed.
+
+After Run All, the same page goes deeper, as ``tests/browser_lessons.py`` says for each lesson:
+it moves the explorer's main control and checks that the explorer's picture and its text
+readout both change, then types a wrong solution into one exercise's cell, runs it and its
+check and looks for the diagnosis, then the right one and the pass line. On any failure a
+full-page screenshot, every cell's output as text and JupyterLab's log are saved in
+``browser-artifacts/<lesson>-<step>/`` (or ``$CNNCOURSE_BROWSER_ARTIFACTS``), named in the
+failure's message. One JupyterLab server serves the whole module, one page each lesson.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,17 +33,22 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
+from browser_lessons import EXPECTED_SOON, LESSONS as BROWSER_LESSONS, BrowserLesson, Step
+from cnncourse.checks import check
 from cnncourse.notebook_tools import lesson_paths
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
-LESSONS = [p.name for p in lesson_paths(Path(__file__).parents[1] / "notebooks")]
+NOTEBOOKS = Path(__file__).parents[1] / "notebooks"
+LESSONS = [p.name for p in lesson_paths(NOTEBOOKS)]
 RUN_ALL_SECONDS = 300
+EXPLORER_SECONDS = 120  # lesson 5's dashboard trains for an epoch
+CHECK_SECONDS = 60
 
 
 def _missing(reason: str):
@@ -164,14 +180,80 @@ def _run_all(page, base: str, token: str, lesson: str) -> str:
     return ended.json_value()
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_run_all_reaches_the_end_with_widgets_and_no_traceback(browser, lab, lesson, tmp_path_factory):
+ARTIFACTS = Path(os.environ.get("CNNCOURSE_BROWSER_ARTIFACTS",
+                                Path(__file__).parents[1] / "browser-artifacts"))
+
+
+def save_artifacts(page, lesson: str, step: str, log: Path | None = None) -> Path:
+    """A full-page screenshot, every cell's output as text and the server's log, in
+    ``ARTIFACTS/<lesson stem>-<step>/``; returns that folder."""
+    folder = ARTIFACTS / f"{Path(lesson).stem}-{step}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        page.screenshot(path=str(folder / "page.png"), full_page=True)
+        outputs = page.evaluate("""() => [...document.querySelectorAll(
+              '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')].map((c, i) =>
+              `--- cell ${i} ${c.querySelector('.jp-InputPrompt')?.textContent.trim() ?? ''}\\n`
+              + (c.querySelector('.jp-OutputArea')?.innerText ?? ''))""")
+        (folder / "outputs.txt").write_text("\n".join(outputs))
+    except Exception as exc:  # the page itself is broken: say so, keep what was saved
+        (folder / "error.txt").write_text(f"saving the page failed: {exc!r}\n")
+    if log is not None and log.exists():
+        shutil.copy(log, folder / log.name)
+    return folder
+
+
+@contextlib.contextmanager
+def artifacts_on_failure(page, lesson: str, step: str, log: Path):
+    """On any failure inside: save the artifacts and fail naming their folder."""
+    try:
+        yield
+    except (AssertionError, Exception) as exc:
+        folder = save_artifacts(page, lesson, step, log)
+        raise AssertionError(f"{lesson}, {step}: {type(exc).__name__}: {exc}\n"
+                             f"screenshot and outputs saved in {folder}") from exc
+
+
+@pytest.fixture(scope="module", params=LESSONS)
+def ran(request, browser, lab):
+    """A page with ``lesson`` open in JupyterLab after Run All: ``(lesson, page, outcome, errors)``,
+    outcome being "done", "stopped after ..." or the failure's message. One per lesson, shared
+    by the tests of that lesson (pytest runs them together)."""
+    lesson = request.param
     base, token, work = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    started = time.monotonic()
     try:
-        assert _run_all(page, base, token, lesson) == "done"
+        with artifacts_on_failure(page, lesson, "run-all", work.parent / "jupyterlab.log"):
+            outcome = _run_all(page, base, token, lesson)
+    except AssertionError as exc:
+        outcome = str(exc)
+    TIMES.setdefault(Path(lesson).stem, {})["run all"] = time.monotonic() - started
+    yield lesson, page, outcome, errors
+    page.close()
+
+
+TIMES: dict[str, dict[str, float]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_times():
+    """Print how long each lesson's steps took (shown with ``-s``, and in CI's log)."""
+    yield
+    for stem, steps in sorted(TIMES.items()):
+        print(f"\nbrowser {stem}: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_run_all_reaches_the_end_with_widgets_and_no_traceback(ran, lab):
+    lesson, page, outcome, errors = ran
+    _, _, work = lab
+    assert outcome == "done", outcome
+    with artifacts_on_failure(page, lesson, "run-all", work.parent / "jupyterlab.log"):
         widgets = page.evaluate(_WIDGETS)
         nb = nbformat.read(str(work / lesson), as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
@@ -193,11 +275,182 @@ def test_run_all_reaches_the_end_with_widgets_and_no_traceback(browser, lab, les
             assert w["images"] >= 1, f"the widget shows no picture: {w}"
             assert not w["cut"], f"widget labels cut short: {w['cut']}"
         assert not errors, errors
-    except BaseException:
-        shots = tmp_path_factory.mktemp("screenshots")
-        shot = shots / f"{Path(lesson).stem}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        print(f"screenshot of the failing page: {shot}")
-        raise
-    finally:
-        page.close()
+
+
+# ------------------------------------------------------------------ the deeper checks
+def _entry(lesson: str) -> BrowserLesson:
+    stem = Path(lesson).stem
+    if stem not in BROWSER_LESSONS:
+        pytest.fail(f"lesson {stem} has no browser entry: add BrowserLesson(...) for {stem!r} to "
+                    f"LESSONS in tests/browser_lessons.py (its explorer's control, one exercise "
+                    f"with a wrong and a right solution; see CONTRIBUTING.md)")
+    return BROWSER_LESSONS[stem]
+
+
+def _exact(text: str) -> re.Pattern:
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+
+
+# The explorer's state: a hash of every picture's bytes, and the text of its HTML readouts.
+_EXPLORER_STATE = """async (el) => {
+  const pictures = [];
+  for (const img of el.querySelectorAll('img')) {
+    try {
+      const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
+      let h = 2166136261;
+      for (const b of bytes) { h ^= b; h = Math.imul(h, 16777619) >>> 0; }
+      pictures.push(`${bytes.length}:${h}`);
+    } catch (e) { return null; }  // the picture was being replaced: look again
+  }
+  const text = [...el.querySelectorAll('.widget-html-content')].map(e => e.innerText).join('\\n');
+  return {pictures: pictures.join(','), text};
+}"""
+
+
+def _explorer_state(explorer):
+    for _ in range(20):
+        state = explorer.evaluate(_EXPLORER_STATE)
+        if state is not None:
+            return state
+        time.sleep(0.25)
+    raise AssertionError("the explorer's pictures could not be read")
+
+
+def _do(page, explorer, step: Step) -> None:
+    label = explorer.page.locator(".widget-label", has_text=_exact(step.label))
+    if step.kind == "keys":
+        handle = explorer.locator(".widget-slider").filter(has=label).locator(".noUi-handle")
+        handle.first.focus()
+        for key in step.value:
+            page.keyboard.press(key)
+    elif step.kind == "select":
+        explorer.locator(".widget-dropdown").filter(has=label).locator("select") \
+            .select_option(label=str(step.value))
+    elif step.kind == "click":
+        button = explorer.locator("button", has_text=_exact(step.label))
+        if button.count():
+            button.first.click()
+        else:
+            explorer.locator(".widget-checkbox", has_text=step.label).locator("input").click()
+    else:
+        raise ValueError(f"unknown step kind {step.kind!r} (keys, select or click)")
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_explorer_control_changes_picture_and_text(ran, lab):
+    lesson, page, outcome, _ = ran
+    _, _, work = lab
+    entry = _entry(lesson)
+    assert outcome == "done", f"Run All did not end: {outcome}"
+    started = time.monotonic()
+    with artifacts_on_failure(page, lesson, "explorer", work.parent / "jupyterlab.log"):
+        first = entry.explorer[0].label
+        explorer = page.locator(".jp-OutputArea-output").filter(
+            has=page.locator(".widget-label", has_text=_exact(first))).first
+        explorer.scroll_into_view_if_needed()
+        before = _explorer_state(explorer)
+        assert before["pictures"], f"the explorer with the control {first!r} shows no picture"
+        for step in entry.explorer:
+            _do(page, explorer, step)
+        # both changed, and the same on two looks a second apart (a redraw has ended)
+        deadline, last = time.monotonic() + EXPLORER_SECONDS, None
+        while True:
+            now = _explorer_state(explorer)
+            changed = (now["pictures"] != before["pictures"] and now["text"] != before["text"])
+            if changed and now == last:
+                break
+            assert time.monotonic() < deadline, (
+                f"after {entry.explorer} the explorer did not change within {EXPLORER_SECONDS} s: "
+                f"picture {'changed' if now['pictures'] != before['pictures'] else 'unchanged'}, "
+                f"text before {before['text']!r}, after {now['text']!r}")
+            last = now
+            time.sleep(1)
+    TIMES.setdefault(Path(lesson).stem, {})["explorer"] = time.monotonic() - started
+
+
+def _expected_lines(entry: BrowserLesson) -> tuple[str, str]:
+    """What the check shows for the wrong and the right code, computed here with the same
+    checks: ``Likely mistake: <title> [key]`` and the pass line ``✓ <id>: N cases passed``."""
+    shown = []
+    for code in (entry.wrong, entry.right):
+        namespace = {"np": np}
+        exec(code, namespace)
+        with contextlib.redirect_stdout(io.StringIO()):
+            shown.append(check(entry.exercise, namespace[entry.exercise], raise_on_fail=False))
+    wrong, right = shown
+    assert wrong.diagnosis == entry.mistake, (
+        f"tests/browser_lessons.py: the wrong {entry.exercise} gets {wrong.diagnosis!r}, "
+        f"not {entry.mistake!r}:\n{wrong.message}")
+    assert right.passed, f"tests/browser_lessons.py: the right {entry.exercise} fails:\n{right.message}"
+    tag = f"[{entry.mistake}]"
+    return ("Likely mistake: " + wrong.mistake.split(tag)[0] + tag,
+            right.message.splitlines()[0])
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _type_and_run(page, cells, solution: int, check_cell: int, code: str, expected: str) -> str:
+    """Replace the solution cell's code, run it and the check cell; wait for ``expected`` in the
+    check's output and return that output's text."""
+    editor = cells.nth(solution).locator(".jp-InputArea-editor .cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    cells.nth(check_cell).locator(".jp-InputArea-editor .cm-content").click()
+    page.keyboard.press("Shift+Enter")
+    output = cells.nth(check_cell).locator(".jp-OutputArea")
+    deadline = time.monotonic() + CHECK_SECONDS
+    while True:
+        text = _squash(output.inner_text())
+        if _squash(expected) in text:
+            return text
+        assert time.monotonic() < deadline, (
+            f"the check's output does not show {expected!r} within {CHECK_SECONDS} s; it shows:\n{text}")
+        time.sleep(0.5)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_wrong_then_right_solution_gets_diagnosis_then_pass(ran, lab):
+    lesson, page, outcome, errors = ran
+    _, _, work = lab
+    entry = _entry(lesson)
+    assert outcome == "done", f"Run All did not end: {outcome}"
+    diagnosis, passed = _expected_lines(entry)
+    nb = nbformat.read(str(work / lesson), as_version=4)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells]
+    solution, check_cell = ids.index(f"{entry.exercise}-solution"), ids.index(entry.exercise)
+    started = time.monotonic()
+    with artifacts_on_failure(page, lesson, "exercise", work.parent / "jupyterlab.log"):
+        cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell")
+        assert cells.count() == len(nb.cells), (cells.count(), len(nb.cells))
+        shown = _type_and_run(page, cells, solution, check_cell, entry.wrong, diagnosis)
+        assert "✓" not in shown, shown
+        shown = _type_and_run(page, cells, solution, check_cell, entry.right, passed)
+        assert "Likely mistake" not in shown, shown
+        assert not errors, errors
+    TIMES.setdefault(Path(lesson).stem, {})["exercise"] = time.monotonic() - started
+
+
+# ------------------------------------------------------------------ the table covers every lesson
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_lesson_has_a_browser_entry(lesson):
+    _entry(lesson)
+
+
+@pytest.mark.parametrize("stem", EXPECTED_SOON)
+def test_lesson_being_written_gets_an_entry_once_it_exists(stem):
+    if not (NOTEBOOKS / f"{stem}.ipynb").exists():
+        pytest.skip(f"notebooks/{stem}.ipynb does not exist yet")
+    _entry(f"{stem}.ipynb")
+
+
+def test_every_browser_entry_is_a_lesson():
+    stems = {Path(lesson).stem for lesson in LESSONS}
+    assert set(BROWSER_LESSONS) <= stems, (
+        f"tests/browser_lessons.py has entries for lessons not in notebooks/: "
+        f"{sorted(set(BROWSER_LESSONS) - stems)}")
