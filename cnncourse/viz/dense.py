@@ -49,7 +49,7 @@ def show_probabilities(probs, ax=None, label=None):
         >>> len(ax.patches), ax.get_title()
         (10, 'uniform: predicted 0 (p = 0.10)')
     """
-    from ..widgets.draw_digit import prediction_text
+    from ..model_outputs import prediction_text
 
     probs = np.asarray(probs, dtype=np.float64)
     if probs.ndim != 1 or len(probs) < 2:
@@ -90,7 +90,7 @@ def show_layer_outputs(outputs, max_channels: int = 6, fig=None, probabilities=N
     probabilities: the softmax of the last output, or ``probabilities``.
 
     Args:
-        outputs: ``[(name, array), ...]`` as :func:`cnncourse.widgets.draw_digit.layer_outputs`
+        outputs: ``[(name, array), ...]`` as :func:`cnncourse.model_outputs.layer_outputs`
             returns: arrays ``(C, H, W)`` or ``(K,)``, the last being the logits.
         max_channels: channels shown per row. Default: 6.
         fig: a figure to draw on (``matplotlib.figure.Figure``); without a layout engine it gets
