@@ -140,7 +140,3 @@ LESSONS: dict[str, BrowserLesson] = {
                "            tp += 1\n"
                "    return tp, len(detections) - tp, len(truth) - tp\n")),
 }
-
-# Lessons being written: skipped while their notebook is absent, an error once it exists
-# without an entry above.
-EXPECTED_SOON = ()

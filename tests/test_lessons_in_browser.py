@@ -36,7 +36,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from browser_lessons import EXPECTED_SOON, LESSONS as BROWSER_LESSONS, BrowserLesson, Step
+from browser_lessons import LESSONS as BROWSER_LESSONS, BrowserLesson, Step
 from cnncourse.checks import check
 from cnncourse.notebook_tools import lesson_paths
 
@@ -440,13 +440,6 @@ def test_wrong_then_right_solution_gets_diagnosis_then_pass(ran, lab):
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_every_lesson_has_a_browser_entry(lesson):
     _entry(lesson)
-
-
-@pytest.mark.parametrize("stem", EXPECTED_SOON)
-def test_lesson_being_written_gets_an_entry_once_it_exists(stem):
-    if not (NOTEBOOKS / f"{stem}.ipynb").exists():
-        pytest.skip(f"notebooks/{stem}.ipynb does not exist yet")
-    _entry(f"{stem}.ipynb")
 
 
 def test_every_browser_entry_is_a_lesson():
