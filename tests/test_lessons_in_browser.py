@@ -14,7 +14,8 @@ readout both change, then types a wrong solution into one exercise's cell, runs 
 check and looks for the diagnosis, then the right one and the pass line. On any failure a
 full-page screenshot, every cell's output as text and JupyterLab's log are saved in
 ``browser-artifacts/<lesson>-<step>/`` (or ``$CNNCOURSE_BROWSER_ARTIFACTS``), named in the
-failure's message. One JupyterLab server serves the whole module, one page each lesson.
+failure's message; with ``CNNCOURSE_BROWSER_SCREENSHOTS=always``, after every step too. One
+JupyterLab server serves the whole module, one page each lesson.
 """
 from __future__ import annotations
 
@@ -206,13 +207,17 @@ def save_artifacts(page, lesson: str, step: str, log: Path | None = None) -> Pat
 
 @contextlib.contextmanager
 def artifacts_on_failure(page, lesson: str, step: str, log: Path):
-    """On any failure inside: save the artifacts and fail naming their folder."""
+    """On any failure inside: save the artifacts and fail naming their folder. With
+    ``CNNCOURSE_BROWSER_SCREENSHOTS=always``, save them after a step that passed too (to look
+    at what a learner sees)."""
     try:
         yield
     except (AssertionError, Exception) as exc:
         folder = save_artifacts(page, lesson, step, log)
         raise AssertionError(f"{lesson}, {step}: {type(exc).__name__}: {exc}\n"
                              f"screenshot and outputs saved in {folder}") from exc
+    if os.environ.get("CNNCOURSE_BROWSER_SCREENSHOTS") == "always":
+        save_artifacts(page, lesson, step, log)
 
 
 @pytest.fixture(scope="module", params=LESSONS)
@@ -376,7 +381,8 @@ def _expected_lines(entry: BrowserLesson) -> tuple[str, str]:
     for code in (entry.wrong, entry.right):
         namespace = {"np": np}
         exec(code, namespace)
-        with contextlib.redirect_stdout(io.StringIO()):
+        # np.errstate: a wrong solution may overflow on purpose (softmax without the max)
+        with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
             shown.append(check(entry.exercise, namespace[entry.exercise], raise_on_fail=False))
     wrong, right = shown
     assert wrong.diagnosis == entry.mistake, (

@@ -52,6 +52,19 @@ def test_learning_curves_draw_train_and_validation_per_epoch_and_each_step():
     assert loss_ax.get_xlabel() == "epoch" and acc_ax.get_ylabel() == "accuracy (%)"
 
 
+def test_one_epoch_gets_an_error_bar_and_a_readable_epoch_axis():
+    loss_ax, acc_ax = plot_learning_curves(make_history(epochs=1))
+    bars = [c for c in acc_ax.containers if c.get_label() == "validation, 95% interval"]
+    assert len(bars) == 1                                    # not a zero-width band
+    segment = bars[0].lines[2][0].get_segments()[0][:, 1]   # the bar's two ends
+    np.testing.assert_allclose(sorted(segment), [88, 95])    # 1 - [0.12, 0.05]
+    for ax in (loss_ax, acc_ax):
+        assert ax.get_xlim() == (0, 2)
+        assert [t for t in ax.get_xticks() if 0 <= t <= 2] == [0, 1, 2]
+    three = plot_learning_curves(make_history(epochs=3))[1]
+    assert not three.containers and three.get_xlim() != (0, 2)  # more epochs: the band, autoscaled
+
+
 def test_learning_curves_without_validation_or_steps_and_on_given_axes():
     _, given = plt.subplots(1, 2)
     axes = plot_learning_curves(make_history(with_val=False), axes=given, steps=False)

@@ -79,6 +79,7 @@ def test_widget_opens_with_a_picture_and_retrains_on_click(monkeypatch):
     monkeypatch.setattr(td, "train_small", lambda **kw: calls.append(kw) or real(**kw, **SMALL))
     box = training_dashboard(epochs=1)
     assert bytes(box.image.value).startswith(b"\x89PNG") and "validation error" in box.status.value
+    assert "after 1 epoch (" in box.status.value                    # not "1 epochs"
     assert calls == [dict(lr=3e-3, optimizer="adam", batch_size=32, augment=False, epochs=1)]
     box.controls["optimizer"].value = "momentum"
     box.controls["lr"].value = 0.03

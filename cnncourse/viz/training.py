@@ -71,12 +71,20 @@ def plot_learning_curves(history, axes=None, steps: bool = True):
     if has_val:
         acc_ax.plot(epoch, 100 * history["val_acc"], "s-", color="C1", label="validation")
         if "val_error_low" in history.epochs[-1]:
-            acc_ax.fill_between(epoch, 100 * (1 - history["val_error_high"]),
-                                100 * (1 - history["val_error_low"]), color="C1", alpha=0.2,
-                                label="validation, 95% interval")
+            low, high = 100 * (1 - history["val_error_high"]), 100 * (1 - history["val_error_low"])
+            if len(epoch) == 1:  # a band over one epoch has no width: an error bar instead
+                acc_ax.errorbar(epoch, 100 * history["val_acc"], capsize=4, color="C1",
+                                alpha=0.5, yerr=[100 * history["val_acc"] - low,
+                                                 high - 100 * history["val_acc"]],
+                                fmt="none", label="validation, 95% interval")
+            else:
+                acc_ax.fill_between(epoch, low, high, color="C1", alpha=0.2,
+                                    label="validation, 95% interval")
     acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     for ax in (loss_ax, acc_ax):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(epoch) == 1:  # one point: an axis from 0 to 2, not 0.945 to 1.05
+            ax.set_xlim(0, 2)
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
     return [loss_ax, acc_ax]

@@ -184,7 +184,8 @@ def training_dashboard(lr: float = 3e-3, optimizer: str = "adam", batch_size: in
             last = history.epochs[-1]
             status.value = (f"{settings['optimizer']}, lr {settings['lr']:g}, batch "
                             f"{settings['batch_size']}: validation error "
-                            f"{100 * last['val_error']:.1f}% after {len(history)} epochs "
+                            f"{100 * last['val_error']:.1f}% after {len(history)} "
+                            f"epoch{'s' if len(history) > 1 else ''} "
                             f"({last['elapsed']:.1f} s of training)")
         else:
             status.value = f"{history.stop_reason}: lower the learning rate"
